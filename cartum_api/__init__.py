@@ -1,0 +1,60 @@
+"""Pure-Python client of the Cartum (Horoshop) store API; imports nothing from Odoo."""
+
+from .client import RETRY_SAFE_FUNCTIONS, Answer, CartumClient
+from .customer import FIRST_LAST, LAST_FIRST, phone_key, split_full_name
+from .errors import (
+    CartumAnswerError,
+    CartumApiUnavailable,
+    CartumAuthError,
+    CartumBadResponse,
+    CartumConnectionError,
+    CartumError,
+    CartumHTTPError,
+    CartumUndefinedFunction,
+    InvalidOrder,
+    InvalidPayload,
+)
+from .records import (
+    Currency,
+    Customer,
+    Delivery,
+    Order,
+    OrderLine,
+    Page,
+    Product,
+    Status,
+    StatusUpdateResult,
+    parse_order,
+    parse_orders,
+)
+
+__all__ = [
+    "FIRST_LAST",
+    "LAST_FIRST",
+    "RETRY_SAFE_FUNCTIONS",
+    "Answer",
+    "CartumAnswerError",
+    "CartumApiUnavailable",
+    "CartumAuthError",
+    "CartumBadResponse",
+    "CartumClient",
+    "CartumConnectionError",
+    "CartumError",
+    "CartumHTTPError",
+    "CartumUndefinedFunction",
+    "Currency",
+    "Customer",
+    "Delivery",
+    "InvalidOrder",
+    "InvalidPayload",
+    "Order",
+    "OrderLine",
+    "Page",
+    "Product",
+    "Status",
+    "StatusUpdateResult",
+    "parse_order",
+    "parse_orders",
+    "phone_key",
+    "split_full_name",
+]

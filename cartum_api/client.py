@@ -1,0 +1,413 @@
+"""HTTP client of one Cartum (Horoshop) store.
+
+Every call is ``POST https://<store>/api/<function>/`` with a JSON body that carries the token.
+
+Retry safety: the functions used here are safe to repeat, so they are retried on connection
+errors, 5xx, 429 and unreadable answers:
+- ``auth``, ``orders/get``, ``orders/get_available_statuses``, ``catalog/export`` and
+  ``currency/export`` only read;
+- ``orders/update`` sets an absolute status, so applying it twice leaves the order as applying it
+  once would.
+Any other function is called with ``retry_safe=False``: it is repeated only when the store
+refused it before doing anything (429, or no connection could be opened).
+"""
+
+import json
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.utils import parsedate_to_datetime
+
+import requests
+
+from .customer import FIRST_LAST
+from .errors import (
+    CartumAnswerError,
+    CartumApiUnavailable,
+    CartumAuthError,
+    CartumBadResponse,
+    CartumConnectionError,
+    CartumHTTPError,
+    CartumUndefinedFunction,
+)
+from .records import (
+    CARTUM_DATETIME_FORMAT,
+    Page,
+    StatusUpdateResult,
+    parse_currency,
+    parse_orders,
+    parse_products,
+    parse_statuses,
+)
+
+_logger = logging.getLogger(__name__)
+
+RETRY_SAFE_FUNCTIONS = frozenset(
+    {
+        "auth",
+        "orders/get",
+        "orders/get_available_statuses",
+        "orders/update",
+        "catalog/export",
+        "currency/export",
+    }
+)
+TOKEN_LIFETIME = 600.0
+CATALOG_PAGE_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: str
+    response: dict
+
+
+class RateLimiter:
+    """Spaces calls so that one store never gets more than ``per_second`` of them."""
+
+    def __init__(self, per_second, clock=time.monotonic, sleep=time.sleep):
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self.clock = clock
+        self.sleep = sleep
+        self._next_slot = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self):
+        if not self.interval:
+            return
+        with self._lock:
+            now = self.clock()
+            delay = self._next_slot - now
+            self._next_slot = max(now, self._next_slot) + self.interval
+        if delay > 0:
+            self.sleep(delay)
+
+
+class CartumClient:
+    """One store's API: token kept and renewed, retries with backoff, a rate ceiling."""
+
+    def __init__(
+        self,
+        base_url,
+        login,
+        password,
+        *,
+        connect_timeout=5.0,
+        read_timeout=30.0,
+        max_attempts=4,
+        backoff_base=0.5,
+        backoff_cap=30.0,
+        requests_per_second=5.0,
+        max_body_bytes=100_000,
+        max_ids_per_request=100,
+        token_renew_margin=60.0,
+        name_order=FIRST_LAST,
+        clock=time.monotonic,
+        sleep=time.sleep,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.login = login
+        self._password = password
+        self.timeout = (connect_timeout, read_timeout)
+        self.max_attempts = max(1, max_attempts)
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.max_body_bytes = max_body_bytes
+        self.max_ids_per_request = max_ids_per_request
+        self.token_renew_margin = token_renew_margin
+        self.name_order = name_order
+        self.clock = clock
+        self.sleep = sleep
+        self.rate_limiter = RateLimiter(requests_per_second, clock, sleep)
+        self.session = requests.Session()
+        self._token = None
+        self._token_expires_at = 0.0
+        self._token_lock = threading.Lock()
+
+    def __repr__(self):
+        return f"CartumClient(base_url={self.base_url!r}, login={self.login!r})"
+
+    def close(self):
+        self.session.close()
+
+    # -- transport ---------------------------------------------------------------------------
+
+    def _backoff(self, attempt, retry_after=None):
+        if retry_after is not None:
+            return min(retry_after, self.backoff_cap)
+        delay = min(self.backoff_cap, self.backoff_base * 2**attempt)
+        return delay / 2 + random.uniform(0, delay / 2)  # jitter spreads workers apart
+
+    def _post(self, function, body, retry_safe):
+        """One logical request: the HTTP exchange, retried; returns the decoded JSON envelope."""
+        url = f"{self.base_url}/api/{function}/"
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        headers = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"}
+        failure = ""
+        retry_after = None
+        for attempt in range(self.max_attempts):
+            if attempt:
+                self.sleep(self._backoff(attempt - 1, retry_after))
+            retry_after = None
+            self.rate_limiter.wait()
+            try:
+                reply = self.session.post(url, data=data, headers=headers, timeout=self.timeout)
+            except requests.ConnectTimeout:
+                failure = "the connection timed out"
+                continue
+            except requests.ConnectionError as error:
+                failure = _connection_failure(error)
+                if not retry_safe and "refused" not in failure:
+                    break
+                continue
+            except requests.Timeout:
+                failure = "the store did not answer in time"
+                if not retry_safe:
+                    break
+                continue
+            if reply.status_code == 429:
+                retry_after = _retry_after_seconds(reply.headers.get("Retry-After"))
+                failure = "the store is rate-limiting (HTTP 429)"
+                continue
+            if reply.status_code >= 500:
+                failure = f"the store answered HTTP {reply.status_code}"
+                if not retry_safe:
+                    break
+                continue
+            if reply.status_code == 404:
+                raise CartumApiUnavailable(
+                    f"{function}: {url} does not exist (HTTP 404). Check the store URL, and that "
+                    "the API is included in the store's plan.",
+                    404,
+                )
+            if reply.status_code >= 400:
+                raise CartumHTTPError(
+                    f"{function}: the store answered HTTP {reply.status_code}", reply.status_code
+                )
+            try:
+                envelope = reply.json()
+            except ValueError:
+                failure = "the answer is not valid JSON (truncated or garbage)"
+                if not retry_safe:
+                    break
+                continue
+            if not isinstance(envelope, dict) or "status" not in envelope:
+                raise CartumBadResponse(f"{function}: the answer has no 'status' field")
+            return envelope
+        _logger.warning("Cartum %s at %s failed: %s", function, self.base_url, failure)
+        raise CartumConnectionError(f"{function}: {failure}, after {attempt + 1} attempt(s)")
+
+    # -- envelope and token ------------------------------------------------------------------
+
+    def authenticate(self):
+        """Get a fresh token (600 s of life); raises CartumAuthError when the login is refused."""
+        envelope = self._post(
+            "auth", {"login": self.login, "password": self._password}, retry_safe=True
+        )
+        status = envelope.get("status")
+        response = envelope.get("response") or {}
+        token = response.get("token") if isinstance(response, dict) else None
+        if status == "OK" and token:
+            self._token = token
+            self._token_expires_at = self.clock() + TOKEN_LIFETIME - self.token_renew_margin
+            return
+        if status == "UNDEFINED_FUNCTION":
+            raise CartumUndefinedFunction("auth: the store has no API login function", "auth")
+        message = _message(response) or status
+        raise CartumAuthError(f"The store refused the API login {self.login!r}: {message}")
+
+    def _current_token(self):
+        with self._token_lock:
+            if not self._token or self.clock() >= self._token_expires_at:
+                self.authenticate()
+            return self._token
+
+    def _forget_token(self, token):
+        with self._token_lock:
+            if self._token == token:
+                self._token = None
+
+    def call(self, function, params=None, retry_safe=None):
+        """Call an API function; returns an Answer for OK, WARNING and EMPTY, raises otherwise."""
+        if retry_safe is None:
+            retry_safe = function in RETRY_SAFE_FUNCTIONS
+        for renewed in (False, True):
+            token = self._current_token()
+            envelope = self._post(function, {**(params or {}), "token": token}, retry_safe)
+            status = envelope.get("status")
+            response = envelope.get("response")
+            response = response if isinstance(response, dict) else {}
+            if status in ("OK", "WARNING", "EMPTY"):
+                return Answer(status, response)
+            if status in ("UNAUTHORIZED", "AUTHORIZATION_ERROR"):
+                # The token expired early or was revoked: one new token, one more try.
+                self._forget_token(token)
+                if not renewed:
+                    continue
+                raise CartumAuthError(
+                    f"{function}: the store refused a fresh token ({_message(response) or status})"
+                )
+            if status == "UNDEFINED_FUNCTION":
+                raise CartumUndefinedFunction(
+                    f"{function}: this store does not offer the function (older store version)",
+                    function,
+                )
+            if status in ("ERROR", "EXCEPTION"):
+                raise CartumAnswerError(
+                    f"{function}: Cartum answered {status}: {_message(response) or 'no message'}",
+                    status,
+                )
+            raise CartumBadResponse(f"{function}: unknown answer status {status!r}")
+
+    # -- functions ---------------------------------------------------------------------------
+
+    def list_orders(self, created_from=None, created_to=None, statuses=None, page_size=100):
+        """Yield one parsed Page of orders per request, by creation window and/or statuses."""
+        params = {}
+        if created_from is not None:
+            params["from"] = _cartum_time(created_from)
+        if created_to is not None:
+            params["to"] = _cartum_time(created_to)
+        if statuses is not None:
+            params["status"] = list(statuses)
+        offset = 0
+        while True:
+            answer = self.call("orders/get", {**params, "offset": offset, "limit": page_size})
+            raw_orders = answer.response.get("orders") or []
+            if not isinstance(raw_orders, list):
+                raise CartumBadResponse("orders/get: 'orders' is not a list")
+            yield parse_orders(raw_orders, self.name_order)
+            if answer.status == "EMPTY" or len(raw_orders) < page_size:
+                return
+            offset += len(raw_orders)
+
+    def get_orders(self, order_ids):
+        """Read orders by id, in requests small enough for the store's body limit."""
+        page = Page()
+        for batch in self._batches(sorted(set(order_ids)), key="ids"):
+            answer = self.call("orders/get", {"ids": batch})
+            raw_orders = answer.response.get("orders") or []
+            if not isinstance(raw_orders, list):
+                raise CartumBadResponse("orders/get: 'orders' is not a list")
+            page.extend(parse_orders(raw_orders, self.name_order))
+        return page
+
+    def list_statuses(self):
+        """The store's statuses, custom ones included; CartumUndefinedFunction on old stores."""
+        answer = self.call("orders/get_available_statuses")
+        return parse_statuses(answer.response.get("statuses") or {})
+
+    def update_statuses(self, updates):
+        """Set statuses: ``updates`` is a list of dicts {order_id, status[, tracking_code]}.
+
+        Returns one StatusUpdateResult per order; a WARNING answer fails only the orders its
+        log names.
+        """
+        results = []
+        for batch in self._batches(list(updates), key="orders"):
+            answer = self.call("orders/update", {"orders": batch})
+            refused = {}
+            if answer.status == "WARNING":
+                for entry in answer.response.get("log") or []:
+                    if not isinstance(entry, dict):
+                        continue
+                    if str(entry.get("status", "ERROR")).upper() in ("OK", "SUCCESS"):
+                        continue
+                    refused[str(entry.get("order_id"))] = _message(entry) or "refused by Cartum"
+            for update in batch:
+                message = refused.get(str(update["order_id"]))
+                results.append(
+                    StatusUpdateResult(update["order_id"], message is None, message or "")
+                )
+        return results
+
+    def export_catalog(self, articles=None, page_size=CATALOG_PAGE_LIMIT):
+        """Yield parsed Pages of products, for the given articles or the whole catalog."""
+        page_size = min(page_size, CATALOG_PAGE_LIMIT)
+        if articles is None:
+            offset = 0
+            while True:
+                answer = self.call("catalog/export", {"offset": offset, "limit": page_size})
+                raw_products = answer.response.get("products") or []
+                yield parse_products(raw_products)
+                if answer.status == "EMPTY" or len(raw_products) < page_size:
+                    return
+                offset += len(raw_products)
+        wanted = sorted(set(articles))
+        for start in range(0, len(wanted), page_size):
+            chunk = wanted[start : start + page_size]
+            for batch in self._batches(chunk, key="expr"):
+                answer = self.call(
+                    "catalog/export", {"expr": {"article": batch}, "limit": page_size}
+                )
+                yield parse_products(answer.response.get("products") or [])
+
+    def list_currencies(self):
+        answer = self.call("currency/export")
+        return [parse_currency(raw) for raw in answer.response.get("currencies") or []]
+
+    def store_currency(self):
+        """The store's main currency: the one marked default, else the only enabled one."""
+        currencies = self.list_currencies()
+        default = [currency for currency in currencies if currency.is_default]
+        enabled = [currency for currency in currencies if currency.enabled]
+        if default:
+            return default[0]
+        if len(enabled) == 1:
+            return enabled[0]
+        return None
+
+    def _batches(self, items, key):
+        """Split ``items`` so that each request body stays under ``max_body_bytes``."""
+        envelope_size = len(json.dumps({key: [], "token": "x" * 32})) + 64
+        batch, size = [], envelope_size
+        for item in items:
+            item_size = len(json.dumps(item, ensure_ascii=False).encode("utf-8")) + 2
+            too_big = size + item_size > self.max_body_bytes
+            if batch and (too_big or len(batch) >= self.max_ids_per_request):
+                yield batch
+                batch, size = [], envelope_size
+            batch.append(item)
+            size += item_size
+        if batch:
+            yield batch
+
+
+def _cartum_time(value):
+    if isinstance(value, datetime):
+        return value.strftime(CARTUM_DATETIME_FORMAT)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _message(response):
+    if isinstance(response, dict):
+        return str(response.get("message") or "").strip()
+    return ""
+
+
+def _retry_after_seconds(header):
+    if not header:
+        return None
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
+
+
+def _connection_failure(error):
+    text = str(error).lower()
+    if "refused" in text:
+        return "the connection was refused"
+    if "name or service" in text or "resolve" in text or "getaddrinfo" in text:
+        return "the store's host name does not resolve"
+    return "the connection was dropped"

@@ -1,0 +1,67 @@
+"""Exceptions raised by the Cartum client.
+
+Messages name the store function and what Cartum said, never the token, the password or the
+request body: callers put these messages in logs, sync runs and chatter as they are.
+"""
+
+
+class CartumError(Exception):
+    """Base class of everything the Cartum layer raises."""
+
+
+class CartumConnectionError(CartumError):
+    """The store could not be reached, or dropped the connection, after every retry."""
+
+
+class CartumHTTPError(CartumError):
+    """The store answered with an HTTP error status after every retry."""
+
+    def __init__(self, message, status_code):
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class CartumApiUnavailable(CartumHTTPError):
+    """The store has no API at this URL: wrong address, or the API is not in the store's plan."""
+
+
+class CartumBadResponse(CartumError):
+    """The store answered something that is not the documented JSON envelope."""
+
+
+class CartumAuthError(CartumError):
+    """The login or password was refused."""
+
+
+class CartumUndefinedFunction(CartumError):
+    """The store does not know this function (an older store version)."""
+
+    def __init__(self, message, function):
+        super().__init__(message)
+        self.function = function
+
+
+class CartumAnswerError(CartumError):
+    """The store answered ERROR or EXCEPTION for a call."""
+
+    def __init__(self, message, status):
+        super().__init__(message)
+        self.status = status
+
+
+class InvalidPayload(CartumError):
+    """A record in an answer is missing a field or has one of the wrong kind."""
+
+    def __init__(self, kind, record_id, field, problem):
+        self.kind = kind
+        self.record_id = record_id
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{kind} {record_id}: field '{field}' {problem}")
+
+
+class InvalidOrder(InvalidPayload):
+    """An order in an answer cannot be used; it names the order and the field."""
+
+    def __init__(self, order_id, field, problem):
+        super().__init__("Order", order_id, field, problem)

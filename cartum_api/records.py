@@ -1,0 +1,346 @@
+"""Typed records parsed and validated from Cartum's JSON answers.
+
+Every parser either returns a record or raises InvalidPayload naming the record and the field;
+``parse_orders`` keeps the good orders of a page and lists the bad ones separately.
+"""
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .customer import FIRST_LAST, split_full_name
+from .errors import InvalidOrder, InvalidPayload
+
+CARTUM_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    article: str
+    title: str
+    price: float
+    quantity: float
+    total_price: float
+
+
+@dataclass(frozen=True)
+class Delivery:
+    method: str
+    price: float | None  # None where Cartum says -1: not calculated
+    city: str
+    address: str
+
+    def summary_lines(self):
+        """Human-readable lines, empty when the order carries no delivery data."""
+        lines = []
+        if self.method:
+            lines.append(self.method)
+        if self.price is not None:
+            lines.append(f"{self.price:.2f}")
+        place = ", ".join(part for part in (self.city, self.address) if part)
+        if place:
+            lines.append(place)
+        return lines
+
+
+@dataclass(frozen=True)
+class Customer:
+    full_name: str
+    first_name: str
+    last_name: str
+    phone: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: int
+    status_id: int
+    created: datetime  # naive, in the store's local time
+    currency: str
+    customer: Customer
+    delivery: Delivery
+    total_sum: float
+    lines: tuple[OrderLine, ...]
+    comment: str
+    digest: str  # changes whenever anything in the order's payload changes
+
+
+@dataclass(frozen=True)
+class Page:
+    """What parsing one answer gave: the usable records and one error per bad record."""
+
+    items: list = field(default_factory=list)
+    errors: list[InvalidPayload] = field(default_factory=list)
+
+    def extend(self, other):
+        self.items.extend(other.items)
+        self.errors.extend(other.errors)
+
+
+@dataclass(frozen=True)
+class Status:
+    status_id: int
+    titles: dict[str, str]
+    is_successful: bool
+
+    def title(self, language):
+        """The title in ``language``, else the first non-empty one, else the id."""
+        if self.titles.get(language):
+            return self.titles[language]
+        return next((text for text in self.titles.values() if text), str(self.status_id))
+
+
+@dataclass(frozen=True)
+class Product:
+    article: str
+    parent_article: str
+    titles: dict[str, str]
+    descriptions: dict[str, str]
+    price: float
+    category_path: tuple[str, ...]
+
+    @property
+    def category_name(self):
+        return self.category_path[-1] if self.category_path else ""
+
+
+@dataclass(frozen=True)
+class Currency:
+    currency_id: int
+    iso: str
+    title: str
+    enabled: bool
+    is_default: bool
+
+
+@dataclass(frozen=True)
+class StatusUpdateResult:
+    order_id: int
+    ok: bool
+    message: str = ""
+
+
+def payload_digest(payload):
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha1(canonical.encode("utf-8")).hexdigest()
+
+
+class _FieldReader:
+    """Reads typed fields out of one JSON object, raising InvalidPayload that names them."""
+
+    def __init__(self, error_factory, data, prefix=""):
+        self.error_factory = error_factory
+        self.data = data
+        self.prefix = prefix
+
+    def _fail(self, name, problem):
+        raise self.error_factory(self.prefix + name, problem)
+
+    def _get(self, name, default):
+        value = self.data.get(name, _MISSING)
+        if value is _MISSING or value is None:
+            if default is _MISSING:
+                self._fail(name, "is missing")
+            return default
+        return value
+
+    def integer(self, name, default=_MISSING):
+        value = self._get(name, default)
+        if isinstance(value, bool):
+            self._fail(name, f"is not a whole number: {value!r}")
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            self._fail(name, f"is not a whole number: {value!r}")
+        return number
+
+    def number(self, name, default=_MISSING):
+        value = self._get(name, default)
+        if isinstance(value, bool):
+            self._fail(name, f"is not a number: {value!r}")
+        try:
+            number = float(str(value).strip().replace(",", "."))
+        except ValueError:
+            self._fail(name, f"is not a number: {value!r}")
+        if not math.isfinite(number):
+            self._fail(name, f"is not a finite number: {value!r}")
+        return number
+
+    def text(self, name, default=_MISSING, required=False):
+        value = self._get(name, default)
+        if isinstance(value, (dict, list)):
+            self._fail(name, f"is not text: {value!r}")
+        text = str(value).strip()
+        if required and not text:
+            self._fail(name, "is empty")
+        return text
+
+    def datetime(self, name):
+        value = self.text(name, required=True)
+        for fmt in (CARTUM_DATETIME_FORMAT, "%Y-%m-%d"):
+            try:
+                return datetime.strptime(value, fmt)
+            except ValueError:
+                continue
+        self._fail(name, f"is not a date and time: {value!r}")
+
+    def titled(self, name):
+        """Cartum sends some references as {"id": .., "title": ..}; older stores as plain text."""
+        value = self.data.get(name)
+        if isinstance(value, dict):
+            return str(value.get("title") or "").strip()
+        return str(value or "").strip()
+
+    def translations(self, name):
+        value = self.data.get(name)
+        if value in (None, ""):
+            return {}
+        if isinstance(value, str):
+            return {"": value}
+        if not isinstance(value, dict):
+            self._fail(name, f"is not a set of translations: {value!r}")
+        return {str(lang): str(text or "") for lang, text in value.items()}
+
+
+def parse_order(data, name_order=FIRST_LAST):
+    """Validate one order of ``orders/get`` and return an Order, or raise InvalidOrder."""
+    if not isinstance(data, dict):
+        raise InvalidOrder(None, "order", f"is not an object: {data!r:.80}")
+    raw_id = data.get("order_id")
+
+    def order_error(field_name, problem):
+        return InvalidOrder(raw_id, field_name, problem)
+
+    reader = _FieldReader(order_error, data)
+    order_id = reader.integer("order_id")
+    if order_id <= 0:
+        raise order_error("order_id", f"is not a positive number: {order_id}")
+    raw_lines = data.get("products") or []
+    if not isinstance(raw_lines, list):
+        raise order_error("products", "is not a list")
+    lines = tuple(_parse_line(order_error, index, line) for index, line in enumerate(raw_lines))
+    full_name = reader.text("delivery_name", "")
+    first_name, last_name = split_full_name(full_name, name_order)
+    delivery_price = reader.number("delivery_price", -1.0)
+    return Order(
+        order_id=order_id,
+        status_id=reader.integer("stat_status"),
+        created=reader.datetime("stat_created"),
+        currency=reader.text("currency", required=True).upper(),
+        customer=Customer(
+            full_name=full_name,
+            first_name=first_name,
+            last_name=last_name,
+            phone=reader.text("delivery_phone", ""),
+            email=reader.text("delivery_email", ""),
+        ),
+        delivery=Delivery(
+            method=reader.titled("delivery_type"),
+            price=None if delivery_price < 0 else delivery_price,
+            city=reader.text("delivery_city", ""),
+            address=reader.text("delivery_address", ""),
+        ),
+        total_sum=reader.number("total_sum", sum(line.total_price for line in lines)),
+        lines=lines,
+        comment=reader.text("comment", ""),
+        digest=payload_digest(data),
+    )
+
+
+def _parse_line(order_error, index, data):
+    prefix = f"products[{index}]."
+    if not isinstance(data, dict):
+        raise order_error(prefix.rstrip("."), "is not an object")
+    reader = _FieldReader(order_error, data, prefix)
+    quantity = reader.number("quantity")
+    if quantity < 0:
+        raise order_error(prefix + "quantity", f"is negative: {quantity}")
+    price = reader.number("price")
+    return OrderLine(
+        article=reader.text("article", required=True),
+        title=reader.text("title", ""),
+        price=price,
+        quantity=quantity,
+        total_price=reader.number("total_price", price * quantity),
+    )
+
+
+def parse_orders(raw_orders, name_order=FIRST_LAST):
+    """Parse a page of orders: every good order is kept, every bad one becomes an error."""
+    return _parse_each(raw_orders, lambda raw: parse_order(raw, name_order))
+
+
+def parse_products(raw_products):
+    """Parse a page of the catalog: every good product is kept, every bad one is an error."""
+    return _parse_each(raw_products, parse_product)
+
+
+def _parse_each(raw_records, parser):
+    page = Page()
+    for raw in raw_records:
+        try:
+            page.items.append(parser(raw))
+        except InvalidPayload as error:
+            page.errors.append(error)
+    return page
+
+
+def parse_statuses(raw_statuses):
+    """``orders/get_available_statuses`` gives an object keyed by id (a list is tolerated)."""
+    items = raw_statuses.values() if isinstance(raw_statuses, dict) else (raw_statuses or [])
+    return sorted((parse_status(raw) for raw in items), key=lambda status: status.status_id)
+
+
+def parse_status(raw):
+    if not isinstance(raw, dict):
+        raise InvalidPayload("Status", None, "status", f"is not an object: {raw!r:.80}")
+
+    def status_error(field_name, problem):
+        return InvalidPayload("Status", raw.get("id"), field_name, problem)
+
+    reader = _FieldReader(status_error, raw)
+    return Status(
+        status_id=reader.integer("id"),
+        titles=reader.translations("title"),
+        is_successful=bool(reader.integer("is_successful", 0)),
+    )
+
+
+def parse_product(raw):
+    if not isinstance(raw, dict):
+        raise InvalidPayload("Product", None, "product", f"is not an object: {raw!r:.80}")
+
+    def product_error(field_name, problem):
+        return InvalidPayload("Product", raw.get("article"), field_name, problem)
+
+    reader = _FieldReader(product_error, raw)
+    parent = raw.get("parent")
+    if isinstance(parent, dict):  # some stores send {"id": .., "value": "path"}
+        parent = parent.get("value") or parent.get("title") or ""
+    path = tuple(part.strip() for part in str(parent or "").split("/") if part.strip())
+    return Product(
+        article=reader.text("article", required=True),
+        parent_article=reader.text("parent_article", ""),
+        titles=reader.translations("title"),
+        descriptions=reader.translations("description"),
+        price=reader.number("price", 0.0),
+        category_path=path,
+    )
+
+
+def parse_currency(raw):
+    def currency_error(field_name, problem):
+        return InvalidPayload("Currency", raw.get("iso"), field_name, problem)
+
+    reader = _FieldReader(currency_error, raw)
+    return Currency(
+        currency_id=reader.integer("id", 0),
+        iso=reader.text("iso", required=True).upper(),
+        title=reader.text("title", ""),
+        enabled=bool(reader.integer("enabled", 1)),
+        is_default=bool(reader.integer("default", 0)),
+    )
