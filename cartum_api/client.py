@@ -339,7 +339,7 @@ class CartumClient:
         wanted = sorted(set(articles))
         for start in range(0, len(wanted), page_size):
             chunk = wanted[start : start + page_size]
-            for batch in self._batches(chunk, key="expr"):
+            for batch in self._batches(chunk, key="expr", max_items=page_size):
                 answer = self.call(
                     "catalog/export", {"expr": {"article": batch}, "limit": page_size}
                 )
@@ -360,14 +360,15 @@ class CartumClient:
             return enabled[0]
         return None
 
-    def _batches(self, items, key):
+    def _batches(self, items, key, max_items=None):
         """Split ``items`` so that each request body stays under ``max_body_bytes``."""
+        max_items = max_items or self.max_ids_per_request
         envelope_size = len(json.dumps({key: [], "token": "x" * 32})) + 64
         batch, size = [], envelope_size
         for item in items:
             item_size = len(json.dumps(item, ensure_ascii=False).encode("utf-8")) + 2
             too_big = size + item_size > self.max_body_bytes
-            if batch and (too_big or len(batch) >= self.max_ids_per_request):
+            if batch and (too_big or len(batch) >= max_items):
                 yield batch
                 batch, size = [], envelope_size
             batch.append(item)

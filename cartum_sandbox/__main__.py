@@ -1,0 +1,51 @@
+"""Run a sandbox store from the command line: python -m cartum_sandbox --seed demo."""
+
+import argparse
+import signal
+import threading
+
+from .seed import demo_store, generated_store
+from .server import CartumSandbox
+
+
+def parse_arguments(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m cartum_sandbox", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    parser.add_argument("--seed", choices=("demo", "generated"), default="demo")
+    parser.add_argument("--orders", type=int, default=2000)
+    parser.add_argument("--products", type=int, default=500)
+    parser.add_argument("--customers", type=int, default=1500)
+    parser.add_argument("--random-seed", type=int, default=1)
+    return parser.parse_args(argv)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv=None):
+    arguments = parse_arguments(argv)
+    if arguments.seed == "demo":
+        store = demo_store()
+    else:
+        store = generated_store(
+            orders=arguments.orders,
+            products=arguments.products,
+            customers=arguments.customers,
+            seed=arguments.random_seed,
+        )
+    # SIGTERM (e.g. from a test or a process manager) stops as cleanly as Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
+    with CartumSandbox(store, arguments.host, arguments.port, log_requests=True) as sandbox:
+        print(f"Cartum sandbox: {sandbox.base_url}", flush=True)
+        print(f"login: {store.login}", flush=True)
+        print(f"password: {store.password}", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("Stopping.", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,447 @@
+"""State of one imitated Cartum store, plus the faults its server injects."""
+
+import copy
+import random
+import secrets
+import threading
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+FIRST_ORDER_ID = 1001
+# Real stores refuse to edit an order once it is cancelled.
+CANCELED_STATUS_ID = 4
+
+STANDARD_STATUSES = (
+    (1, {"ua": "Нове", "en": "New"}, False),
+    (2, {"ua": "В обробці", "en": "Processing"}, False),
+    (3, {"ua": "Виконано", "en": "Delivered"}, True),
+    (4, {"ua": "Скасовано", "en": "Canceled"}, False),
+    (6, {"ua": "Відправлено", "en": "Shipping"}, False),
+)
+CURRENCY_TITLES = {"UAH": "Гривня", "USD": "Долар США", "EUR": "Євро", "PLN": "Злотий"}
+PAYMENT_TYPE = {"id": 1, "title": "Накладений платіж"}
+TOTAL_KEYS = ("total_sum", "total_default", "total_quantity")
+
+
+def _money(value):
+    return round(float(value), 2)
+
+
+class Faults:
+    """Transport faults the sandbox server injects; tests switch them per store."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        with self._lock:
+            self.latency = 0.0
+            self.error_rate = 0.0
+            self.seed = 0
+            self.max_body_bytes = 130_000
+            self._random = random.Random(self.seed)
+            self._random_seed = self.seed
+            self._failures_left = 0
+            self._failure_status = 503
+            self._rate_limits_left = 0
+            self._retry_after = 1
+            self._drops_left = 0
+            self._truncations_left = 0
+            self._garbage_left = 0
+
+    def fail_next(self, n, status=503):
+        with self._lock:
+            self._failures_left = n
+            self._failure_status = status
+
+    def rate_limit_next(self, n, retry_after=1):
+        with self._lock:
+            self._rate_limits_left = n
+            self._retry_after = retry_after
+
+    def drop_next(self, n):
+        with self._lock:
+            self._drops_left = n
+
+    def truncate_next(self, n):
+        with self._lock:
+            self._truncations_left = n
+
+    def garbage_next(self, n):
+        """The next n requests: HTTP 200 with valid JSON that is not Cartum's envelope."""
+        with self._lock:
+            self._garbage_left = n
+
+    # The take_* methods are called by the server in the documented order; each consumes
+    # one unit of its fault only when that fault fires.
+
+    def take_drop(self):
+        with self._lock:
+            if self._drops_left > 0:
+                self._drops_left -= 1
+                return True
+            return False
+
+    def take_server_error(self):
+        """HTTP status of a 5xx to answer now, or None."""
+        with self._lock:
+            if self._failures_left > 0:
+                self._failures_left -= 1
+                return self._failure_status
+            if self.error_rate > 0:
+                if self._random_seed != self.seed:  # a test changed the seed
+                    self._random = random.Random(self.seed)
+                    self._random_seed = self.seed
+                if self._random.random() < self.error_rate:
+                    return 500
+            return None
+
+    def take_rate_limit(self):
+        """Retry-After seconds of a 429 to answer now, or None."""
+        with self._lock:
+            if self._rate_limits_left > 0:
+                self._rate_limits_left -= 1
+                return self._retry_after
+            return None
+
+    def take_garbage(self):
+        with self._lock:
+            if self._garbage_left > 0:
+                self._garbage_left -= 1
+                return True
+            return False
+
+    def take_truncation(self):
+        with self._lock:
+            if self._truncations_left > 0:
+                self._truncations_left -= 1
+                return True
+            return False
+
+
+class SandboxStore:
+    """Orders, products, statuses and tokens of one store; every access holds one lock."""
+
+    def __init__(
+        self,
+        login="api",
+        password="secret",
+        currency="UAH",
+        languages=("ua", "en", "ru"),
+        enabled_languages=("ua", "en"),
+        timezone="Europe/Kyiv",
+        api_enabled=True,
+        supports_statuses=True,
+        token_lifetime=600.0,
+    ):
+        self.login = login
+        self.password = password
+        self.currency = currency
+        self.languages = tuple(languages)
+        self.enabled_languages = tuple(enabled_languages)
+        self.timezone = timezone
+        self.api_enabled = api_enabled
+        self.supports_statuses = supports_statuses
+        self.token_lifetime = token_lifetime
+        self.faults = Faults()
+        self.statuses = {}
+        self.orders = {}
+        self.products = {}
+        self.currencies = [
+            {
+                "id": 1,
+                "iso": currency,
+                "title": CURRENCY_TITLES.get(currency, currency),
+                "rate": 1.0,
+                "enabled": 1,
+                "default": 1,
+            }
+        ]
+        self.status_updates = []
+        self.requests = []
+        self._lock = threading.Lock()
+        self._token_expiry = {}
+        self._next_order_id = FIRST_ORDER_ID
+        # Real stores give a new `user` to each order, even for the same person.
+        self._next_user_id = 5001
+        self._delivery_type_ids = {}
+        for status_id, titles, is_successful in STANDARD_STATUSES:
+            self.add_status(status_id, titles, is_successful)
+
+    # --- set-up helpers for seeds and tests -------------------------------------------
+
+    def now(self):
+        """Current store-local time, naive and rounded to seconds like stat_created."""
+        local = datetime.now(ZoneInfo(self.timezone))
+        return local.replace(tzinfo=None, microsecond=0)
+
+    def add_status(self, status_id, titles, is_successful=False):
+        status = {"id": status_id, "title": dict(titles), "is_successful": int(is_successful)}
+        with self._lock:
+            self.statuses[status_id] = status
+        return status
+
+    def add_currency(self, iso, rate, title=None):
+        with self._lock:
+            currency = {
+                "id": len(self.currencies) + 1,
+                "iso": iso,
+                "title": title or CURRENCY_TITLES.get(iso, iso),
+                "rate": float(rate),
+                "enabled": 1,
+                "default": 0,
+            }
+            self.currencies.append(currency)
+        return currency
+
+    def add_product(
+        self,
+        article,
+        titles,
+        price,
+        descriptions=None,
+        category="Запчастини",
+        parent_article="",
+    ):
+        # Texts are kept for every language; catalog/export blanks the disabled ones, so a
+        # test can switch a language off after seeding.
+        descriptions = descriptions or {}
+        product = {
+            "article": article,
+            "parent_article": parent_article,
+            "title": {lang: titles.get(lang, "") for lang in self.languages},
+            "description": {lang: descriptions.get(lang, "") for lang in self.languages},
+            "price": _money(price),
+            "parent": category,
+            "presence": "В наявності",
+            "display_in_showcase": 1,
+        }
+        with self._lock:
+            self.products[article] = product
+        return product
+
+    def add_order(
+        self,
+        order_id=None,
+        *,
+        lines,
+        status=1,
+        created=None,
+        customer_name="Олена Петренко",
+        phone="+380 67 123 45 67",
+        email="",
+        currency=None,
+        delivery_type="Нова Пошта",
+        delivery_price=-1,
+        city="Київ",
+        address="",
+        comment="",
+    ):
+        created = created or self.now()
+        with self._lock:
+            order_lines = [self._make_line(*line) for line in lines]  # KeyError before any change
+            if order_id is None:
+                order_id = self._next_order_id
+                while order_id in self.orders:  # a test may have inserted orders directly
+                    order_id += 1
+            self._next_order_id = max(self._next_order_id, order_id + 1)
+            delivery_type_id = self._delivery_type_ids.setdefault(
+                delivery_type, len(self._delivery_type_ids) + 1
+            )
+            order = {
+                "order_id": order_id,
+                "stat_status": status,
+                "stat_created": created.strftime(DATETIME_FORMAT),
+                "currency": currency or self.currency,
+                "delivery_name": customer_name,
+                "delivery_email": email,
+                "delivery_phone": phone,
+                "delivery_city": city,
+                "delivery_address": address,
+                "delivery_type": {"id": delivery_type_id, "title": delivery_type},
+                "delivery_price": _money(delivery_price),
+                "payment_type": dict(PAYMENT_TYPE),
+                "payed": 0,
+                "total_sum": 0.0,
+                "total_default": 0.0,
+                "total_quantity": 0,
+                "discount_percent": 0,
+                "discount_value": 0,
+                "coupon_code": "",
+                "comment": comment,
+                "manager_id": 0,
+                "manager_comment": "",
+                "user": self._next_user_id,
+                "products": order_lines,
+            }
+            self._next_user_id += 1
+            self._recompute_totals(order)
+            self.orders[order_id] = order
+        return order
+
+    def set_line_quantity(self, order_id, article, quantity):
+        with self._lock:
+            order = self.orders[order_id]
+            line = self._find_line(order, article)
+            if quantity == 0:
+                order["products"].remove(line)
+            else:
+                line["quantity"] = int(quantity)
+                line["total_price"] = _money(line["price"] * line["quantity"])
+            self._recompute_totals(order)
+
+    def add_line(self, order_id, article, quantity, price=None):
+        with self._lock:
+            order = self.orders[order_id]
+            if any(line["article"] == article for line in order["products"]):
+                raise ValueError(f"{article} is already on order {order_id}")
+            order["products"].append(self._make_line(article, quantity, price))
+            self._recompute_totals(order)
+
+    def remove_line(self, order_id, article):
+        self.set_line_quantity(order_id, article, 0)
+
+    def set_line_price(self, order_id, article, price):
+        with self._lock:
+            order = self.orders[order_id]
+            line = self._find_line(order, article)
+            line["price"] = _money(price)
+            line["total_price"] = _money(line["price"] * line["quantity"])
+            self._recompute_totals(order)
+
+    def set_status(self, order_id, status_id):
+        with self._lock:
+            if status_id not in self.statuses:
+                raise KeyError(f"unknown status {status_id}")
+            self.orders[order_id]["stat_status"] = status_id
+
+    def edit_order(self, order_id, **fields):
+        """Set top-level keys as given, possibly to invalid values on purpose.
+
+        Totals follow the lines, except when the caller sets the lines or a total itself.
+        """
+        with self._lock:
+            order = self.orders[order_id]
+            order.update(fields)
+            if "products" not in fields and not any(key in fields for key in TOTAL_KEYS):
+                self._recompute_totals(order)
+
+    def issue_token(self):
+        token = secrets.token_hex(16)
+        with self._lock:
+            self._token_expiry[token] = time.monotonic() + self.token_lifetime
+        return token
+
+    def expire_tokens(self):
+        with self._lock:
+            self._token_expiry.clear()
+
+    # --- used by the server -----------------------------------------------------------
+
+    def record_request(self, function):
+        with self._lock:
+            self.requests.append(function)
+
+    def token_is_valid(self, token):
+        with self._lock:
+            expiry = self._token_expiry.get(token)
+        return expiry is not None and time.monotonic() < expiry
+
+    def find_orders(self, start=None, end=None, ids=None, statuses=None, offset=0, limit=None):
+        """Deep copies of matching orders, by (stat_created, order_id).
+
+        start and end are inclusive "YYYY-MM-DD HH:MM:SS" strings; that format sorts like
+        the dates it holds.
+        """
+        with self._lock:
+            candidates = (
+                [self.orders[i] for i in ids if i in self.orders]
+                if ids is not None
+                else list(self.orders.values())
+            )
+            found = [
+                order
+                for order in candidates
+                if (start is None or order["stat_created"] >= start)
+                and (end is None or order["stat_created"] <= end)
+                and (statuses is None or order["stat_status"] in statuses)
+            ]
+            found.sort(key=lambda order: (order["stat_created"], order["order_id"]))
+            if limit is not None:
+                found = found[offset : offset + limit]
+            return copy.deepcopy(found)
+
+    def status_snapshot(self):
+        with self._lock:
+            return copy.deepcopy(self.statuses)
+
+    def apply_status_update(self, order_id, status_id, tracking_code=None):
+        """Change an order's status as a client asked; returns an error message or None."""
+        with self._lock:
+            order = self.orders.get(order_id)
+            if order is None:
+                return f"Order {order_id} not found"
+            if status_id not in self.statuses:
+                return f"Status {status_id} does not exist"
+            if order["stat_status"] == CANCELED_STATUS_ID:
+                return f"Order {order_id} is canceled and cannot be edited"
+            order["stat_status"] = status_id
+            self.status_updates.append(
+                {"order_id": order_id, "status": status_id, "tracking_code": tracking_code}
+            )
+            return None
+
+    def export_products(self, articles=None, offset=0, limit=500):
+        """Products sorted by article, with disabled languages blanked as the store does."""
+        with self._lock:
+            if articles is None:
+                chosen = sorted(self.products)
+            else:
+                chosen = sorted(set(articles) & self.products.keys())
+            page = copy.deepcopy([self.products[a] for a in chosen[offset : offset + limit]])
+            enabled = set(self.enabled_languages)
+        for product in page:
+            for field in ("title", "description"):
+                product[field] = {
+                    lang: text if lang in enabled else ""
+                    for lang, text in product[field].items()
+                }
+        return page
+
+    def currency_snapshot(self):
+        with self._lock:
+            return copy.deepcopy(self.currencies)
+
+    # --- internals (callers hold the lock) --------------------------------------------
+
+    def _make_line(self, article, quantity, price=None):
+        product = self.products[article]
+        price = product["price"] if price is None else _money(price)
+        return {
+            "article": article,
+            "title": product["title"].get(self.enabled_languages[0], ""),
+            "price": price,
+            "quantity": int(quantity),
+            "total_price": _money(price * int(quantity)),
+            "discount_marker": "",
+            "type": "product",
+            "storage_id": 1,
+            "parent_storage_id": 0,
+        }
+
+    @staticmethod
+    def _find_line(order, article):
+        for line in order["products"]:
+            if line["article"] == article:
+                return line
+        raise KeyError(f"{article} is not on order {order['order_id']}")
+
+    @staticmethod
+    def _recompute_totals(order):
+        total = _money(sum(line["total_price"] for line in order["products"]))
+        order["total_sum"] = total
+        order["total_default"] = total
+        order["total_quantity"] = sum(line["quantity"] for line in order["products"])

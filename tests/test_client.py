@@ -1,0 +1,359 @@
+"""The Cartum client against the sandbox, over real sockets."""
+
+import logging
+from datetime import datetime, timedelta
+
+import pytest
+
+from cartum_api import (
+    CartumAnswerError,
+    CartumApiUnavailable,
+    CartumAuthError,
+    CartumBadResponse,
+    CartumClient,
+    CartumConnectionError,
+    CartumUndefinedFunction,
+    InvalidOrder,
+)
+
+
+def add_orders(store, count, start=1001, created=None):
+    created = created or datetime(2026, 11, 1, 10, 0, 0)
+    for offset in range(count):
+        store.add_order(
+            start + offset,
+            lines=[("DSP-1", 1), ("BAT-1", 2)],
+            created=created + timedelta(minutes=offset),
+        )
+
+
+# -- answers and tokens --------------------------------------------------------------------------
+
+
+def test_token_is_reused_across_calls(store, make_client):
+    add_orders(store, 2)
+    client = make_client()
+    client.get_orders([1001])
+    client.get_orders([1002])
+    assert store.requests.count("auth") == 1
+    assert store.requests.count("orders/get") == 2
+
+
+def test_token_renewed_shortly_before_expiry(store, make_client):
+    now = [1000.0]
+    client = make_client(clock=lambda: now[0])
+    client.list_currencies()
+    now[0] += 600 - 61  # still more than the renewal margin left
+    client.list_currencies()
+    assert store.requests.count("auth") == 1
+    now[0] += 2  # inside the margin: renew before the store would refuse it
+    client.list_currencies()
+    assert store.requests.count("auth") == 2
+
+
+def test_token_renewed_once_on_unauthorized(store, make_client):
+    client = make_client()
+    client.list_currencies()
+    store.expire_tokens()
+    assert client.list_currencies()[0].iso == "UAH"
+    assert store.requests == [
+        "auth",
+        "currency/export",
+        "currency/export",
+        "auth",
+        "currency/export",
+    ]
+
+
+def test_shortened_token_lifetime_is_survived(store, make_client):
+    store.token_lifetime = 0.05
+    client = make_client()
+    client.list_currencies()
+    import time
+
+    time.sleep(0.1)
+    client.list_currencies()
+    assert store.requests.count("auth") == 2
+
+
+def test_bad_login_raises_auth_error_without_secrets(sandbox, caplog):
+    client = CartumClient(sandbox.base_url, "api", "wrong-password-123", backoff_base=0.01)
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(CartumAuthError) as raised:
+        client.list_currencies()
+    assert "'api'" in str(raised.value)
+    assert "wrong-password-123" not in str(raised.value)
+    assert "wrong-password-123" not in caplog.text
+    assert "wrong-password-123" not in repr(client)
+
+
+def test_token_and_password_never_logged(store, make_client, caplog):
+    caplog.set_level(logging.DEBUG)
+    store.faults.fail_next(2)
+    client = make_client()
+    client.list_currencies()
+    token = client._token
+    assert token
+    assert token not in caplog.text
+    assert "s3cret-pass" not in caplog.text
+
+
+def test_empty_is_success_without_data(make_client):
+    client = make_client()
+    pages = list(client.list_orders(created_from=datetime(2020, 1, 1)))
+    assert len(pages) == 1
+    assert pages[0].items == [] and pages[0].errors == []
+
+
+def test_error_answer_raises_with_cartum_message(make_client):
+    client = make_client()
+    with pytest.raises(CartumAnswerError, match="orders/update: Cartum answered ERROR"):
+        client.call("orders/update", {"orders": []})
+
+
+def test_undefined_function_is_typed(store, make_client):
+    store.supports_statuses = False
+    client = make_client()
+    with pytest.raises(CartumUndefinedFunction) as raised:
+        client.list_statuses()
+    assert raised.value.function == "orders/get_available_statuses"
+
+
+def test_unknown_function_is_undefined(make_client):
+    with pytest.raises(CartumUndefinedFunction):
+        make_client().call("no/such_function")
+
+
+def test_api_not_in_plan(store, make_client):
+    store.api_enabled = False
+    with pytest.raises(CartumApiUnavailable, match="plan"):
+        make_client().list_currencies()
+
+
+def test_unreachable_store():
+    client = CartumClient(
+        "http://127.0.0.1:9", "api", "pw", max_attempts=2, backoff_base=0.01, connect_timeout=1
+    )
+    with pytest.raises(CartumConnectionError, match="refused"):
+        client.list_currencies()
+
+
+# -- functions -----------------------------------------------------------------------------------
+
+
+def test_list_orders_pages_by_window_and_status(store, make_client):
+    add_orders(store, 7)
+    store.set_status(1003, 3)
+    client = make_client()
+    pages = list(
+        client.list_orders(
+            created_from=datetime(2026, 11, 1, 10, 1, 0),
+            created_to=datetime(2026, 11, 1, 10, 5, 0),
+            statuses=[1, 2],
+            page_size=2,
+        )
+    )
+    ids = [order.order_id for page in pages for order in page.items]
+    assert ids == [1002, 1004, 1005, 1006]
+    assert [len(page.items) for page in pages] == [2, 2, 0]
+
+
+def test_order_fields_are_parsed(store, make_client):
+    store.add_order(
+        1001,
+        lines=[("DSP-1", 2, 1100.0)],
+        created=datetime(2026, 11, 2, 9, 30, 15),
+        customer_name="Олена Петренко",
+        phone="+380 67 123 45 67",
+        email="olena@example.com",
+        delivery_price=70.0,
+        address="вул. Хрещатик, 1",
+    )
+    order = make_client().get_orders([1001]).items[0]
+    assert order.order_id == 1001
+    assert order.created == datetime(2026, 11, 2, 9, 30, 15)
+    assert order.currency == "UAH"
+    assert (order.customer.first_name, order.customer.last_name) == ("Олена", "Петренко")
+    assert order.customer.email == "olena@example.com"
+    assert order.delivery.price == 70.0
+    assert order.delivery.address == "вул. Хрещатик, 1"
+    assert order.total_sum == 2200.0
+    line = order.lines[0]
+    assert (line.article, line.title, line.price, line.quantity) == ("DSP-1", "Дисплей", 1100.0, 2)
+
+
+def test_digest_changes_with_the_order(store, make_client):
+    add_orders(store, 1)
+    client = make_client()
+    before = client.get_orders([1001]).items[0].digest
+    assert client.get_orders([1001]).items[0].digest == before
+    store.set_line_quantity(1001, "DSP-1", 3)
+    assert client.get_orders([1001]).items[0].digest != before
+
+
+def test_page_with_one_bad_order_keeps_the_rest(store, make_client):
+    add_orders(store, 3)
+    store.edit_order(1002, stat_created="yesterday-ish")
+    page = make_client().get_orders([1001, 1002, 1003])
+    assert [order.order_id for order in page.items] == [1001, 1003]
+    assert len(page.errors) == 1
+    error = page.errors[0]
+    assert isinstance(error, InvalidOrder)
+    assert (error.record_id, error.field) == (1002, "stat_created")
+    assert "Order 1002" in str(error) and "stat_created" in str(error)
+
+
+def test_bad_line_names_the_line(store, make_client):
+    add_orders(store, 1)
+    order = store.orders[1001]
+    store.edit_order(1001, products=[{**order["products"][0], "quantity": "lots"}])
+    page = make_client().get_orders([1001])
+    assert page.errors[0].field == "products[0].quantity"
+
+
+def test_get_orders_batches_under_body_limit(store, make_client):
+    add_orders(store, 300)
+    store.faults.max_body_bytes = 1_000
+    client = make_client(max_body_bytes=900, max_ids_per_request=1000)
+    page = client.get_orders(range(1001, 1301))
+    assert len(page.items) == 300
+    assert store.requests.count("orders/get") > 1
+
+
+def test_oversized_body_is_refused_by_sandbox(store, make_client):
+    add_orders(store, 300)
+    store.faults.max_body_bytes = 1_000
+    client = make_client(max_body_bytes=100_000, max_ids_per_request=1000, max_attempts=2)
+    with pytest.raises(CartumConnectionError, match="dropped"):
+        client.get_orders(range(1001, 1301))
+
+
+def test_statuses_keyed_object_with_custom_status(store, make_client):
+    store.add_status(7, {"ua": "Очікує запчастину", "en": "Waiting for part"})
+    statuses = {status.status_id: status for status in make_client().list_statuses()}
+    assert statuses[7].title("ua") == "Очікує запчастину"
+    assert statuses[3].is_successful
+    assert not statuses[1].is_successful
+
+
+def test_update_statuses_ok_and_warning(store, make_client):
+    add_orders(store, 3)
+    store.set_status(1003, 4)  # cancelled orders cannot be edited in Cartum
+    results = make_client().update_statuses(
+        [
+            {"order_id": 1001, "status": 2},
+            {"order_id": 1002, "status": 6},
+            {"order_id": 1003, "status": 2},
+        ]
+    )
+    assert [(r.order_id, r.ok) for r in results] == [(1001, True), (1002, True), (1003, False)]
+    assert results[2].message
+    assert [(u["order_id"], u["status"]) for u in store.status_updates] == [(1001, 2), (1002, 6)]
+
+
+def test_catalog_export_by_article(store, make_client):
+    for number in range(600):
+        store.add_product(
+            f"GEN-{number:04d}", {"ua": f"Товар {number}", "en": f"Item {number}"}, 10
+        )
+    client = make_client()
+    products = [
+        p
+        for page in client.export_catalog([f"GEN-{n:04d}" for n in range(550)])
+        for p in page.items
+    ]
+    assert len(products) == 550
+    assert store.requests.count("catalog/export") == 2
+    first = products[0]
+    assert first.titles["ua"] == "Товар 0"
+    assert first.titles["ru"] == ""  # a language switched off in the store
+
+
+def test_catalog_category_path(make_client):
+    product = next(make_client().export_catalog(["DSP-1"])).items[0]
+    assert product.category_path == ("Запчастини", "Дисплеї")
+    assert product.category_name == "Дисплеї"
+
+
+def test_currencies(make_client):
+    client = make_client()
+    assert client.store_currency().iso == "UAH"
+
+
+# -- transport faults ----------------------------------------------------------------------------
+
+
+def test_retries_5xx_then_succeeds(store, make_client):
+    store.faults.fail_next(2, status=503)
+    assert make_client().list_currencies()
+    assert store.requests.count("auth") == 3  # two refused auths, then a good one
+
+
+def test_gives_up_after_max_attempts(store, make_client):
+    store.faults.fail_next(10, status=500)
+    with pytest.raises(CartumConnectionError, match="HTTP 500, after 3 attempt"):
+        make_client(max_attempts=3).list_currencies()
+
+
+def test_honours_retry_after(store, make_client):
+    sleeps = []
+    store.faults.rate_limit_next(1, retry_after=7)
+    make_client(sleep=sleeps.append).list_currencies()
+    assert 7 in sleeps
+
+
+def test_backoff_grows_exponentially_with_jitter(store, make_client):
+    sleeps = []
+    store.faults.fail_next(3)
+    make_client(sleep=sleeps.append, backoff_base=1.0).list_currencies()
+    assert len(sleeps) == 3
+    for attempt, delay in enumerate(sleeps):
+        assert 2**attempt / 2 <= delay <= 2**attempt
+
+
+def test_dropped_connection_is_retried(store, make_client):
+    store.faults.drop_next(1)
+    assert make_client().list_currencies()
+    assert store.requests.count("auth") == 2
+
+
+def test_truncated_json_is_retried_then_reported(store, make_client):
+    client = make_client(max_attempts=2)
+    client.list_currencies()
+    store.faults.truncate_next(1)
+    assert client.list_currencies()
+    store.faults.truncate_next(5)
+    with pytest.raises(CartumConnectionError, match="not valid JSON"):
+        client.list_currencies()
+
+
+def test_unsafe_function_not_retried_after_5xx(store, make_client):
+    client = make_client()
+    client.list_currencies()
+    store.faults.fail_next(1)
+    with pytest.raises(CartumConnectionError, match="after 1 attempt"):
+        client.call("hooks/subscribe", {"event": "order_created"})
+
+
+def test_latency_and_read_timeout(store, make_client):
+    store.faults.latency = 0.5
+    client = make_client(read_timeout=0.1, max_attempts=2)
+    with pytest.raises(CartumConnectionError, match="did not answer in time"):
+        client.list_currencies()
+
+
+def test_rate_ceiling_spaces_requests(store, make_client):
+    sleeps = []
+    clock = [0.0]
+    client = make_client(requests_per_second=2, clock=lambda: clock[0], sleep=sleeps.append)
+    client.list_currencies()
+    client.list_currencies()
+    assert sleeps == [0.5, 1.0]  # auth at 0, calls at 0.5 and 1.0 while the clock stands still
+
+
+def test_json_that_is_not_an_envelope(store, make_client):
+    client = make_client()
+    client.list_currencies()
+    store.faults.garbage_next(1)
+    with pytest.raises(CartumBadResponse, match="currency/export"):
+        client.list_currencies()

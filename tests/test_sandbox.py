@@ -1,0 +1,399 @@
+"""The sandbox over real sockets, as the connector's client sees it."""
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from cartum_sandbox import CartumSandbox, SandboxStore, demo_store, generated_store
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 5
+
+
+@pytest.fixture
+def store():
+    return demo_store()
+
+
+@pytest.fixture
+def sandbox(store):
+    with CartumSandbox(store) as running:
+        yield running
+
+
+def post(sandbox, function, **body):
+    return requests.post(f"{sandbox.base_url}/api/{function}/", json=body, timeout=TIMEOUT)
+
+
+def call(sandbox, function, **body):
+    response = post(sandbox, function, **body)
+    assert response.status_code == 200
+    return response.json()
+
+
+@pytest.fixture
+def token(sandbox):
+    answer = call(sandbox, "auth", login="demo-api", password="demo-secret")
+    return answer["response"]["token"]
+
+
+def order_ids(answer):
+    return [order["order_id"] for order in answer["response"]["orders"]]
+
+
+def ids_by_creation(store, predicate=lambda order: True):
+    chosen = [order for order in store.orders.values() if predicate(order)]
+    chosen.sort(key=lambda order: (order["stat_created"], order["order_id"]))
+    return [order["order_id"] for order in chosen]
+
+
+# --- auth and protocol -------------------------------------------------------------------
+
+
+def test_auth_gives_a_32_hex_token(sandbox, token):
+    assert len(token) == 32
+    int(token, 16)
+
+
+def test_auth_with_a_wrong_password_is_refused(sandbox):
+    answer = call(sandbox, "auth", login="demo-api", password="nope")
+    assert answer == {
+        "status": "AUTHORIZATION_ERROR",
+        "response": {"message": "Incorrect login or password"},
+    }
+
+
+def test_calls_without_a_valid_token_are_unauthorized(sandbox):
+    for body in ({}, {"token": "0" * 32}):
+        assert call(sandbox, "orders/get", **body)["status"] == "UNAUTHORIZED"
+
+
+def test_unknown_function_and_invalid_json(sandbox, token):
+    assert call(sandbox, "orders/delete", token=token) == {
+        "status": "UNDEFINED_FUNCTION",
+        "response": {},
+    }
+    response = requests.post(f"{sandbox.base_url}/api/auth/", data=b"{nope", timeout=TIMEOUT)
+    assert response.json() == {"status": "ERROR", "response": {"message": "Invalid JSON"}}
+
+
+def test_store_without_api_answers_404(sandbox, store):
+    store.api_enabled = False
+    response = post(sandbox, "auth", login="demo-api", password="demo-secret")
+    assert response.status_code == 404
+    assert "html" in response.headers["Content-Type"]
+
+
+def test_token_expires_after_its_lifetime(sandbox, store):
+    store.token_lifetime = 0.2
+    token = call(sandbox, "auth", login="demo-api", password="demo-secret")["response"]["token"]
+    assert call(sandbox, "currency/export", token=token)["status"] == "OK"
+    time.sleep(0.3)
+    assert call(sandbox, "currency/export", token=token)["status"] == "UNAUTHORIZED"
+
+
+def test_expire_tokens_invalidates_issued_tokens(sandbox, store, token):
+    store.expire_tokens()
+    assert call(sandbox, "currency/export", token=token)["status"] == "UNAUTHORIZED"
+
+
+# --- orders/get --------------------------------------------------------------------------
+
+
+def test_orders_get_by_date_window(sandbox, store, token):
+    delivered = store.orders[1003]
+    day = delivered["stat_created"][:10]
+    answer = call(sandbox, "orders/get", token=token, **{"from": day, "to": day})
+    assert answer["status"] == "OK"
+    assert order_ids(answer) == ids_by_creation(
+        store, lambda order: order["stat_created"].startswith(day)
+    )
+    assert 1003 in order_ids(answer)
+
+    moment = delivered["stat_created"]
+    exact = call(sandbox, "orders/get", token=token, **{"from": moment, "to": moment})
+    assert order_ids(exact) == [1003]
+
+
+def test_orders_get_all_sorted_by_creation(sandbox, store, token):
+    answer = call(sandbox, "orders/get", token=token)
+    assert order_ids(answer) == ids_by_creation(store)
+    first = answer["response"]["orders"][0]
+    assert first == store.orders[first["order_id"]]
+
+
+def test_orders_get_by_ids_and_status(sandbox, store, token):
+    by_ids = call(sandbox, "orders/get", token=token, ids=[1005, 1001, 9999])
+    assert order_ids(by_ids) == [1001, 1005]
+
+    new_orders = call(sandbox, "orders/get", token=token, status=1)
+    assert order_ids(new_orders) == ids_by_creation(store, lambda o: o["stat_status"] == 1)
+    assert len(order_ids(new_orders)) == 2
+
+    delivered_or_waiting = call(sandbox, "orders/get", token=token, status=[3, 7])
+    assert order_ids(delivered_or_waiting) == [1003, 1005]
+
+
+def test_orders_get_pages_with_offset_and_limit(sandbox, store, token):
+    pages = [
+        order_ids(call(sandbox, "orders/get", token=token, offset=offset, limit=3))
+        for offset in (0, 3, 6)
+    ]
+    assert [len(page) for page in pages] == [3, 3, 1]
+    assert [order_id for page in pages for order_id in page] == ids_by_creation(store)
+    # Without limit the store ignores offset.
+    assert len(order_ids(call(sandbox, "orders/get", token=token, offset=5))) == 7
+
+
+def test_orders_get_empty_and_malformed(sandbox, token):
+    assert call(sandbox, "orders/get", token=token, ids=[9999]) == {
+        "status": "EMPTY",
+        "response": {},
+    }
+    answer = call(sandbox, "orders/get", token=token, **{"from": "yesterday"})
+    assert answer["status"] == "ERROR"
+    assert "from" in answer["response"]["message"]
+
+
+# --- statuses and updates ------------------------------------------------------------------
+
+
+def test_statuses_are_keyed_by_string_ids(sandbox, store, token):
+    answer = call(sandbox, "orders/get_available_statuses", token=token)
+    statuses = answer["response"]["statuses"]
+    assert set(statuses) == {"1", "2", "3", "4", "6", "7"}
+    assert statuses["3"] == {
+        "id": 3,
+        "title": {"ua": "Виконано", "en": "Delivered"},
+        "is_successful": 1,
+    }
+    store.supports_statuses = False
+    answer = call(sandbox, "orders/get_available_statuses", token=token)
+    assert answer == {"status": "UNDEFINED_FUNCTION", "response": {}}
+
+
+def test_orders_update_applies_statuses(sandbox, store, token):
+    answer = call(
+        sandbox,
+        "orders/update",
+        token=token,
+        orders=[{"order_id": 1001, "status": 6, "tracking_code": "20450000123456"}],
+    )
+    assert answer == {"status": "OK", "response": {}}
+    assert store.orders[1001]["stat_status"] == 6
+    assert store.status_updates == [
+        {"order_id": 1001, "status": 6, "tracking_code": "20450000123456"}
+    ]
+
+
+def test_orders_update_reports_failures_as_warning(sandbox, store, token):
+    answer = call(
+        sandbox,
+        "orders/update",
+        token=token,
+        orders=[
+            {"order_id": 1006, "status": 2},
+            {"order_id": 1004, "status": 1},  # cancelled: cannot be edited
+            {"order_id": 9999, "status": 2},
+            {"order_id": 1007, "status": 99},
+        ],
+    )
+    assert answer["status"] == "WARNING"
+    log = answer["response"]["log"]
+    assert [entry["order_id"] for entry in log] == [1004, 9999, 1007]
+    assert all(entry["status"] == "ERROR" and entry["message"] for entry in log)
+    assert store.orders[1006]["stat_status"] == 2
+    assert store.orders[1004]["stat_status"] == 4
+    assert [update["order_id"] for update in store.status_updates] == [1006]
+
+    assert call(sandbox, "orders/update", token=token, orders=[])["status"] == "ERROR"
+
+
+# --- catalog and currencies ------------------------------------------------------------
+
+
+def test_catalog_export_blanks_disabled_languages(sandbox, store, token):
+    answer = call(sandbox, "catalog/export", token=token)
+    products = answer["response"]["products"]
+    assert [product["article"] for product in products] == sorted(store.products)
+    screen = next(product for product in products if product["article"] == "SRV-SCREEN")
+    assert screen["title"] == {"ua": "Заміна екрана", "en": "Screen replacement", "ru": ""}
+    assert screen["parent"] == "Послуги"
+
+    store.enabled_languages = ("ua",)
+    answer = call(sandbox, "catalog/export", token=token, expr={"article": "SRV-SCREEN"})
+    assert answer["response"]["products"][0]["title"]["en"] == ""
+
+
+def test_catalog_export_filters_and_clamps_limit():
+    big = generated_store(orders=0, products=620, customers=1)
+    big.login, big.password = "demo-api", "demo-secret"
+    with CartumSandbox(big) as other:
+        token = call(other, "auth", login="demo-api", password="demo-secret")["response"]["token"]
+        first = call(other, "catalog/export", token=token, limit=1000)["response"]["products"]
+        rest = call(other, "catalog/export", token=token, offset=500)["response"]["products"]
+        assert (len(first), len(rest)) == (500, 120)
+        chosen = call(
+            other, "catalog/export", token=token, expr={"article": ["GEN-00002", "GEN-00001"]}
+        )
+        assert [p["article"] for p in chosen["response"]["products"]] == [
+            "GEN-00001",
+            "GEN-00002",
+        ]
+        missing = call(other, "catalog/export", token=token, expr={"article": "NOPE"})
+        assert missing["status"] == "EMPTY"
+
+
+def test_currency_export(sandbox, token):
+    currencies = call(sandbox, "currency/export", token=token)["response"]["currencies"]
+    assert [currency["iso"] for currency in currencies] == ["UAH", "USD", "EUR"]
+    assert [currency["default"] for currency in currencies] == [1, 0, 0]
+
+
+# --- faults ----------------------------------------------------------------------------
+
+
+def test_latency_delays_every_answer(sandbox, store):
+    store.faults.latency = 0.25
+    started = time.monotonic()
+    post(sandbox, "auth", login="demo-api", password="demo-secret")
+    assert time.monotonic() - started >= 0.25
+
+
+def test_fail_next_answers_5xx_then_recovers(sandbox, store):
+    store.faults.fail_next(2)
+    codes = [post(sandbox, "auth", login="demo-api", password="demo-secret").status_code
+             for _ in range(3)]
+    assert codes == [503, 503, 200]
+    assert store.requests == ["auth"] * 3
+
+
+def test_error_rate_answers_500(sandbox, store):
+    store.faults.error_rate = 1.0
+    assert post(sandbox, "auth").status_code == 500
+    store.faults.reset()
+    assert post(sandbox, "auth").status_code == 200
+
+
+def test_rate_limit_sends_retry_after(sandbox, store):
+    store.faults.rate_limit_next(1, retry_after=2)
+    limited = post(sandbox, "auth", login="demo-api", password="demo-secret")
+    assert limited.status_code == 429
+    assert limited.headers["Retry-After"] == "2"
+    assert post(sandbox, "auth", login="demo-api", password="demo-secret").status_code == 200
+
+
+def test_drop_closes_the_connection_without_answer(sandbox, store):
+    store.faults.drop_next(1)
+    with pytest.raises(requests.ConnectionError):
+        post(sandbox, "auth", login="demo-api", password="demo-secret")
+    assert call(sandbox, "auth", login="demo-api", password="demo-secret")["status"] == "OK"
+    assert store.requests == ["auth", "auth"]
+
+
+def test_truncate_cuts_the_json_answer(sandbox, store):
+    store.faults.truncate_next(1)
+    response = post(sandbox, "auth", login="demo-api", password="demo-secret")
+    assert response.status_code == 200
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(response.text)
+
+
+def test_body_over_the_limit_drops_the_connection(sandbox, store, token):
+    store.faults.max_body_bytes = 2000
+    with pytest.raises(requests.ConnectionError):
+        post(sandbox, "orders/get", token=token, ids=list(range(1000)))
+    assert call(sandbox, "orders/get", token=token, ids=[1001])["status"] == "OK"
+
+
+# --- store helpers and seeds -------------------------------------------------------------
+
+
+def test_line_edits_recompute_totals():
+    store = SandboxStore()
+    store.add_product("A", {"ua": "Деталь А", "en": "Part A"}, 100)
+    store.add_product("B", {"ua": "Деталь Б"}, 20.5)
+    order = store.add_order(lines=[("A", 2), ("B", 1, 10)])
+    assert order["order_id"] == 1001
+    assert (order["total_sum"], order["total_quantity"]) == (210.0, 3)
+    assert order["products"][0]["title"] == "Деталь А"
+
+    store.set_line_quantity(1001, "A", 3)
+    store.set_line_price(1001, "B", 12.345)
+    assert (order["total_sum"], order["total_quantity"]) == (312.35, 4)
+    store.remove_line(1001, "B")
+    store.add_line(1001, "B", 2)
+    assert order["total_sum"] == 341.0
+    store.edit_order(1001, delivery_price=55.0, total_sum=-1)
+    assert (order["delivery_price"], order["total_sum"]) == (55.0, -1)
+
+    assert store.add_order(lines=[("A", 1)])["order_id"] == 1002
+    with pytest.raises(KeyError):
+        store.add_order(lines=[("NOPE", 1)])
+
+
+def test_demo_store_has_one_person_with_several_phone_formats():
+    store = demo_store()
+    olena_phones = {
+        order["delivery_phone"]
+        for order in store.orders.values()
+        if order["delivery_name"] == "Олена Петренко"
+    }
+    assert {"+380 67 123 45 67", "0671234567", "380671234567"} <= olena_phones
+    olena_users = {
+        order["user"]
+        for order in store.orders.values()
+        if order["delivery_name"] == "Олена Петренко"
+    }
+    assert len(olena_users) == len(olena_phones)
+
+
+def test_generated_store_is_deterministic():
+    def content(store):
+        return [
+            (order["delivery_phone"], order["stat_status"], order["products"])
+            for order in store.orders.values()
+        ]
+
+    first = generated_store(orders=50, products=20, customers=10, seed=7)
+    second = generated_store(orders=50, products=20, customers=10, seed=7)
+    assert content(first) == content(second)
+    assert first.products == second.products
+    created = [order["stat_created"] for order in first.orders.values()]
+    assert created == sorted(created)
+    assert all(len(order["products"]) == 3 for order in first.orders.values())
+
+
+# --- command line ------------------------------------------------------------------------
+
+
+def test_command_line_serves_the_demo_store():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cartum_sandbox", "--port", "0", "--seed", "demo"],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        base_url = process.stdout.readline().split()[-1]
+        login = process.stdout.readline().split()[-1]
+        password = process.stdout.readline().split()[-1]
+        api = f"{base_url}/api"
+        auth = requests.post(
+            f"{api}/auth/", json={"login": login, "password": password}, timeout=TIMEOUT
+        ).json()
+        answer = requests.post(
+            f"{api}/orders/get/", json={"token": auth["response"]["token"]}, timeout=TIMEOUT
+        ).json()
+        assert answer["status"] == "OK"
+        assert len(answer["response"]["orders"]) == 7
+    finally:
+        process.terminate()
+        process.wait(timeout=TIMEOUT)
+    assert process.returncode == 0
