@@ -1,0 +1,32 @@
+{
+    "name": "Cartum Connector",
+    "summary": "Import Cartum (Horoshop) web orders as repair orders, with products, "
+    "contacts and two-way status sync",
+    "version": "18.0.1.0.0",
+    "category": "Inventory/Inventory",
+    "license": "LGPL-3",
+    "author": "cartum_connector developers",
+    "website": "https://cartum.io",
+    "depends": ["repair", "mail"],
+    "external_dependencies": {"python": ["cartum-connector-libs", "phonenumbers", "requests"]},
+    "data": [
+        "security/cartum_connector_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_cron.xml",
+        "data/ir_actions_server.xml",
+        "views/cartum_store_views.xml",
+        "views/cartum_status_mapping_views.xml",
+        "views/cartum_sync_run_views.xml",
+        "views/cartum_status_push_views.xml",
+        "views/repair_order_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/menus.xml",
+    ],
+    "assets": {
+        "web.assets_backend": [
+            "cartum_connector/static/src/store_link_field/*",
+        ],
+    },
+    "installable": True,
+    "application": False,
+}

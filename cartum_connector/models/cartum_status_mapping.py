@@ -1,0 +1,93 @@
+from odoo import api, fields, models
+
+REPAIR_STATES = [
+    ("draft", "New"),
+    ("confirmed", "Confirmed"),
+    ("under_repair", "Under Repair"),
+    ("done", "Repaired"),
+    ("cancel", "Cancelled"),
+]
+CANCEL_WORDS = ("cancel", "скасов", "отмен", "anulad", "cancelad")
+
+
+class CartumStatusMapping(models.Model):
+    _name = "cartum.status.mapping"
+    _description = "Cartum Status Mapping"
+    _order = "store_id, cartum_status_id"
+
+    store_id = fields.Many2one("cartum.store", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="store_id.company_id", store=True, index=True)
+    cartum_status_id = fields.Integer(string="Cartum Status ID", required=True, readonly=True)
+    name = fields.Char(string="Cartum Status", required=True, readonly=True)
+    is_successful = fields.Boolean(
+        string="Successful in Cartum",
+        readonly=True,
+        help="Cartum counts orders in this status as finished (delivered).",
+    )
+    inbound_state = fields.Selection(
+        REPAIR_STATES,
+        string="Set Repair To",
+        help="When a Cartum order enters this status, the repair order is moved to this "
+        "state with its own actions. Empty: the repair order is left as it is.",
+    )
+    outbound_state = fields.Selection(
+        REPAIR_STATES,
+        string="Send When Repair Is",
+        help="When a repair order from this store enters this state in Odoo, this status "
+        "is set on the Cartum order. Empty: nothing is sent.",
+    )
+
+    _sql_constraints = [
+        (
+            "cartum_status_unique",
+            "UNIQUE(store_id, cartum_status_id)",
+            "Each Cartum status is mapped once per store.",
+        ),
+        (
+            "outbound_state_unique",
+            "UNIQUE(store_id, outbound_state)",
+            "Each repair state can send only one Cartum status.",
+        ),
+    ]
+
+    @api.model
+    def _sync_from_statuses(self, store, statuses):
+        """Create a line, with defaults, for each status not mapped yet; refresh the titles."""
+        existing = {mapping.cartum_status_id: mapping for mapping in store.status_mapping_ids}
+        new_lines = []
+        taken_outbound = {m.outbound_state for m in existing.values() if m.outbound_state}
+        first_status_id = min((status.status_id for status in statuses), default=None)
+        for status in statuses:
+            title = status.title(store.import_language)
+            mapping = existing.get(status.status_id)
+            if mapping:
+                if (mapping.name, mapping.is_successful) != (title, status.is_successful):
+                    mapping.write({"name": title, "is_successful": status.is_successful})
+                continue
+            inbound = self._default_state(status, first_status_id)
+            outbound = inbound if inbound and inbound not in taken_outbound else False
+            taken_outbound.add(outbound)
+            new_lines.append(
+                {
+                    "store_id": store.id,
+                    "cartum_status_id": status.status_id,
+                    "name": title,
+                    "is_successful": status.is_successful,
+                    "inbound_state": inbound,
+                    "outbound_state": outbound,
+                }
+            )
+        return self.sudo().create(new_lines)
+
+    @api.model
+    def _default_state(self, status, first_status_id):
+        """Sensible default: first status New, successful Repaired, cancel-like Cancelled,
+        and any other status Confirmed."""
+        titles = " ".join(status.titles.values()).lower()
+        if status.is_successful:
+            return "done"
+        if any(word in titles for word in CANCEL_WORDS):
+            return "cancel"
+        if status.status_id == first_status_id:
+            return "draft"
+        return "confirmed"

@@ -1,0 +1,35 @@
+from odoo import _, fields, models
+from odoo.exceptions import UserError
+
+
+class CartumSyncFailure(models.Model):
+    _name = "cartum.sync.failure"
+    _description = "Cartum Order That Failed to Sync"
+    _order = "id desc"
+
+    run_id = fields.Many2one("cartum.sync.run", required=True, ondelete="cascade", index=True)
+    store_id = fields.Many2one(related="run_id.store_id", store=True, index=True)
+    company_id = fields.Many2one(related="run_id.company_id", store=True, index=True)
+    external_id = fields.Char(string="Cartum Order", index=True)
+    kind = fields.Selection(
+        [("order", "Order not imported"), ("status", "Status not applied")],
+        required=True,
+        default="order",
+    )
+    reason = fields.Text(required=True)
+    state = fields.Selection(
+        [("open", "Open"), ("resolved", "Resolved")], default="open", required=True, index=True
+    )
+    resolved_at = fields.Datetime(readonly=True)
+    repair_id = fields.Many2one("repair.order", string="Repair Order", index="btree_not_null")
+
+    def action_retry(self):
+        """Read the orders again from Cartum and import them; a success resolves the line."""
+        retryable = self.filtered(lambda failure: failure.state == "open" and failure.external_id)
+        if not retryable:
+            raise UserError(_("There is no open failure with a Cartum order to retry."))
+        runs = self.env["cartum.sync.run"]
+        for store, failures in retryable.grouped("store_id").items():
+            order_ids = sorted({int(f.external_id) for f in failures if f.external_id.isdigit()})
+            runs |= runs._import_store(store, trigger="retry", order_ids=order_ids)
+        return runs._get_records_action(name=_("Retry"))

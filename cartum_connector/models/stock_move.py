@@ -1,0 +1,41 @@
+from odoo import api, fields, models
+
+# Fields of a part that a user edits; the stock engine's own writes (state, quantities done,
+# reservations) stay open to everyone who may process the repair.
+PART_FIELDS = {"product_id", "product_uom_qty", "product_uom", "price_unit", "repair_line_type"}
+
+
+class StockMove(models.Model):
+    _inherit = "stock.move"
+
+    cartum_article = fields.Char(
+        string="Cartum Article",
+        readonly=True,
+        copy=False,
+        help="The line of the Cartum order this part comes from.",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        repair_ids = {
+            vals["repair_id"]
+            for vals in vals_list
+            if vals.get("repair_id") and vals.get("repair_line_type")
+        }
+        if repair_ids:
+            self._cartum_check_parts(self.env["repair.order"].browse(repair_ids))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if PART_FIELDS & set(vals):
+            self._cartum_check_parts(self.repair_id)
+        return super().write(vals)
+
+    def unlink(self):
+        self._cartum_check_parts(self.repair_id)
+        return super().unlink()
+
+    def _cartum_check_parts(self, repairs):
+        cartum_repairs = repairs.filtered("cartum_store_id")
+        if cartum_repairs:
+            cartum_repairs._cartum_check_parts_permission()

@@ -1,0 +1,235 @@
+from datetime import timedelta
+
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+
+from .common import CartumCase
+
+
+@tagged("post_install", "-at_install")
+class TestImport(CartumCase):
+    def test_first_import_of_the_demo_store(self):
+        run = self.run_import()
+        self.assertEqual(run.trigger, "first")
+        self.assertEqual(run.state, "done", run.message)
+        # Order 1003 is delivered (a successful status): a first import leaves it out.
+        self.assertEqual(run.imported_count, 6)
+        self.assertFalse(self.repair_of(1003))
+        raw = self.shop.orders[1001]
+        repair = self.repair_of(1001)
+        self.assertEqual(repair.name, "WEB-1001")
+        self.assertEqual(repair.cartum_store_id, self.store)
+        self.assertEqual(repair.cartum_store_name, "Demo shop")
+        self.assertEqual(repair.cartum_external_id, "1001")
+        created_utc = self.store._to_utc(
+            __import__("datetime").datetime.strptime(raw["stat_created"], "%Y-%m-%d %H:%M:%S")
+        )
+        self.assertEqual(repair.cartum_created, created_utc)
+        self.assertEqual(repair.schedule_date, created_utc)
+        self.assertTrue(repair.cartum_last_sync)
+        self.assertEqual(repair.cartum_status_code, 2)
+        self.assertEqual(repair.cartum_status_name, "В обробці")
+        self.assertEqual(repair.state, "confirmed")  # Processing maps to Confirmed
+        self.assertEqual(repair.cartum_amount_total, raw["total_sum"])
+        self.assertEqual(repair.partner_id.name, "Олена Петренко")
+        self.assertEqual(repair.partner_id.phone, "+380 67 123 45 67")
+        self.assertEqual(repair.partner_id.email, "olena.petrenko@example.com")
+        self.assertEqual(repair.user_id, self.manager)
+        self.assertIn(self.manager.partner_id, repair.message_partner_ids)
+        self.assertEqual(
+            self.parts_of(repair),
+            {line["article"]: (line["quantity"], line["price"]) for line in raw["products"]},
+        )
+        for move in repair.move_ids:
+            self.assertEqual(move.repair_line_type, "add")
+            self.assertNotEqual(move.state, "done")  # not deducted from stock
+        product = repair.move_ids.product_id.filtered(lambda p: p.default_code == "DSP-IP12")
+        self.assertEqual(product.with_context(lang="en_US").name, "Дисплей iPhone 12 (OLED)")
+        self.assertEqual(product.description_sale, "Оригінальна OLED-матриця з тачскріном.")
+        self.assertEqual(product.uom_id, self.env.ref("uom.product_uom_unit"))
+        self.assertEqual(product.categ_id.name, "Дисплеї")
+        self.assertEqual(repair.cartum_admin_url, f"{self.sandbox.base_url}/edit/orders/1001/")
+        # Cartum's prices carry into a quotation made from the repair.
+        repair.action_create_sale_order()
+        sale_prices = {
+            line.product_id.default_code: line.price_unit
+            for line in repair.sale_order_id.order_line
+        }
+        self.assertEqual(sale_prices, {line["article"]: line["price"] for line in raw["products"]})
+
+    def test_second_run_imports_nothing_new(self):
+        self.run_import()
+        count = self.env["repair.order"].search_count([("cartum_store_id", "=", self.store.id)])
+        run = self.run_import()
+        self.assertEqual(run.trigger, "manual")
+        self.assertEqual((run.imported_count, run.updated_count, run.failed_count), (0, 0, 0))
+        self.assertEqual(run.unchanged_count, 5)  # open ones re-read; cancelled 1004 is not
+        self.assertEqual(
+            self.env["repair.order"].search_count([("cartum_store_id", "=", self.store.id)]), count
+        )
+
+    def test_new_order_appears_after_one_run(self):
+        self.run_import()
+        self.shop.add_order(
+            lines=[("DSP-IP13", 2)], phone="+380 99 000 11 22", customer_name="Петро Іваненко"
+        )
+        new_id = max(self.shop.orders)
+        run = self.run_import()
+        self.assertEqual(run.imported_count, 1)
+        repair = self.repair_of(new_id)
+        self.assertEqual(repair.partner_id.name, "Петро Іваненко")
+        self.assertEqual(self.parts_of(repair), {"DSP-IP13": (2, 3900.0)})
+
+    def test_quantity_change_before_write_off_flows_in(self):
+        self.run_import()
+        self.shop.set_line_quantity(1001, "DSP-IP12", 3)
+        run = self.run_import()
+        self.assertEqual(run.updated_count, 1)
+        self.assertEqual(self.parts_of(self.repair_of(1001))["DSP-IP12"], (3, 3200.0))
+
+    def test_phone_dedup_across_formats(self):
+        existing = self.env["res.partner"].create({"name": "Андрій К.", "phone": "050-987-65-43"})
+        self.run_import()
+        # Olena: "+380 67 123 45 67", "380671234567" and "0671234567" are one contact.
+        olena = self.repair_of(1001).partner_id
+        self.assertEqual(self.repair_of(1006).partner_id, olena)
+        self.assertEqual(
+            self.env["res.partner"].search_count([("cartum_phone_key", "=", "380671234567")]), 1
+        )
+        # Andriy already existed, with yet another format: he is reused, not duplicated.
+        self.assertEqual(self.repair_of(1002).partner_id, existing)
+        self.assertEqual(self.repair_of(1007).partner_id, existing)
+
+    def test_product_identified_by_reference(self):
+        product = self.env["product.product"].create(
+            {"name": "Old name", "default_code": "DSP-IP12"}
+        )
+        self.run_import()
+        self.assertIn(product, self.repair_of(1001).move_ids.product_id)
+        self.assertEqual(
+            self.env["product.product"].search_count([("default_code", "=", "DSP-IP12")]), 1
+        )
+
+    def test_product_identified_by_name(self):
+        self.store.product_match_key = "name"
+        product = self.env["product.product"].create(
+            {"name": "Дисплей iPhone 12 (OLED)", "default_code": "MY-OWN-CODE"}
+        )
+        self.run_import()
+        self.assertIn(product, self.repair_of(1001).move_ids.product_id)
+        self.assertFalse(self.env["product.product"].search([("default_code", "=", "DSP-IP12")]))
+
+    def test_same_new_product_in_two_orders_of_one_page(self):
+        self.run_import()
+        self.shop.add_product(
+            "NEW-1", {"ua": "Шлейф", "en": "Flex cable"}, 150.0, category="Запчастини/Шлейфи"
+        )
+        self.shop.add_order(lines=[("NEW-1", 1)], phone="0671234567")
+        self.shop.add_order(lines=[("NEW-1", 2)], phone="0501112233")
+        run = self.run_import()
+        self.assertEqual(run.imported_count, 2)
+        products = self.env["product.product"].search([("default_code", "=", "NEW-1")])
+        self.assertEqual(len(products), 1)
+        self.assertEqual(products.categ_id.name, "Шлейфи")
+
+    def test_currency_mismatch_is_recorded_and_the_rest_imported(self):
+        self.shop.add_order(lines=[("DSP-IP13", 1)], currency="USD")
+        usd_id = max(self.shop.orders)
+        run = self.run_import()
+        self.assertEqual(run.state, "partial")
+        self.assertEqual((run.imported_count, run.failed_count), (6, 1))
+        failure = run.failure_ids
+        self.assertEqual(failure.external_id, str(usd_id))
+        self.assertIn("USD", failure.reason)
+        self.assertIn("UAH", failure.reason)
+        self.assertFalse(self.repair_of(usd_id))
+
+    def test_malformed_order_is_recorded_and_the_rest_imported(self):
+        self.shop.edit_order(1002, products=[{"article": "", "quantity": 1, "price": 5}])
+        self.shop.edit_order(1005, stat_created="not a date")
+        run = self.run_import()
+        self.assertEqual((run.imported_count, run.failed_count), (4, 2))
+        reasons = dict(
+            zip(
+                run.failure_ids.mapped("external_id"), run.failure_ids.mapped("reason"), strict=True
+            )
+        )
+        self.assertIn("products[0].article", reasons["1002"])
+        self.assertIn("stat_created", reasons["1005"])
+        self.assertTrue(self.repair_of(1001))
+
+    def test_interrupted_run_is_resumed_without_duplicate(self):
+        for _number in range(150):  # more than one page of 100
+            self.shop.add_order(lines=[("DSP-IP13", 1)], phone="0671234567")
+        # Once the first page is served, the store answers 503 to everything.
+        original_find = self.shop.find_orders
+
+        def failing_after_first_page(*args, **kwargs):
+            self.shop.faults.fail_next(1000)
+            return original_find(*args, **kwargs)
+
+        self.shop.find_orders = failing_after_first_page
+        run = self.run_import()
+        self.assertEqual(run.state, "failed")
+        self.assertIn("HTTP 503", run.message)
+        self.assertEqual(run.imported_count, 100)
+        self.assertFalse(self.store.import_cursor)  # the window is read again next time
+        self.shop.find_orders = original_find
+        self.shop.faults.reset()
+        run = self.run_import()
+        self.assertEqual(run.state, "done", run.message)
+        self.assertEqual(run.imported_count, 56)
+        repairs = self.env["repair.order"].search([("cartum_store_id", "=", self.store.id)])
+        self.assertEqual(len(repairs), 156)
+        self.assertEqual(len(set(repairs.mapped("cartum_external_id"))), 156)
+
+    def test_statuses_mapped_inbound(self):
+        self.run_import()
+        self.assertEqual(self.repair_of(1006).state, "draft")  # New
+        self.assertEqual(self.repair_of(1002).state, "confirmed")  # Shipping: default Confirmed
+        self.assertEqual(self.repair_of(1004).state, "cancel")  # Canceled
+        mapping = self.store.status_mapping_ids.filtered(lambda m: m.cartum_status_id == 7)
+        self.assertEqual(mapping.name, "Очікує запчастину")  # the store's custom status
+        mapping.inbound_state = "under_repair"
+        self.shop.set_status(1006, 7)
+        self.run_import()
+        self.assertEqual(self.repair_of(1006).state, "under_repair")
+        self.shop.set_status(1006, 3)  # Delivered: Repaired, parts written off
+        self.run_import()
+        repair = self.repair_of(1006)
+        self.assertEqual(repair.state, "done")
+        self.assertTrue(all(move.state == "done" for move in repair.move_ids))
+
+    def test_refused_transition_is_recorded_not_forced(self):
+        self.run_import()
+        repair = self.repair_of(1001)
+        self.assertEqual(repair.state, "confirmed")
+        self.shop.set_status(1001, 1)  # New: Odoo does not send a confirmed repair back to New
+        run = self.run_import()
+        self.assertEqual(repair.state, "confirmed")
+        self.assertEqual(repair.cartum_status_code, 1)
+        failure = run.failure_ids.filtered(lambda f: f.kind == "status")
+        self.assertEqual(failure.repair_id, repair)
+        self.assertIn("refused", failure.reason)
+        self.assertEqual(run.failed_count, 0)  # the order itself was synced
+        self.assertIn("refused", repair.message_ids[0].body)
+
+    def test_plain_repair_user_cannot_read_the_password(self):
+        store = self.store.with_user(self.repair_user)
+        self.assertEqual(store.name, "Demo shop")
+        with self.assertRaises(AccessError):
+            store.read(["password"])
+        self.assertEqual(self.store.with_user(self.manager).password, "demo-secret")
+
+    def test_second_store_only_sees_own_orders(self):
+        self.run_import()
+        other = self.store.copy({"name": "Other shop", "password": "demo-secret"})
+        other.url = self.sandbox.base_url
+        self.run_import(other)
+        self.assertEqual(len(self.repair_of(1001, other)), 1)
+        self.assertEqual(len(self.repair_of(1001)), 1)
+
+    def test_import_window_overlaps_the_cursor(self):
+        self.run_import()
+        cursor = self.store.import_cursor
+        self.assertEqual(self.store._import_window_start(), cursor - timedelta(minutes=30))
