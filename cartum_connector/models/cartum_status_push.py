@@ -108,6 +108,7 @@ class CartumStatusPush(models.Model):
         """Send pending pushes, one request per store; lock rows so that a push goes once."""
         if not self:
             return
+        self.flush_model(["state"])
         self.env.cr.execute(
             "SELECT id FROM cartum_status_push WHERE id IN %s AND state = 'pending' "
             "FOR UPDATE SKIP LOCKED",

@@ -293,6 +293,7 @@ class RepairOrder(models.Model):
         if not repairs:
             raise UserError(_("None of the selected repair orders came from Cartum."))
         now = fields.Datetime.now()
+        self.flush_model(["cartum_last_refresh"])
         # Row locks make two users' clicks at the same time count once: the second skips them.
         self.env.cr.execute(
             """
