@@ -27,6 +27,4 @@
             "cartum_connector/static/src/store_link_field/*",
         ],
     },
-    "installable": True,
-    "application": False,
 }

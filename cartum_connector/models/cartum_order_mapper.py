@@ -1,7 +1,7 @@
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 from odoo.tools import html2plaintext, plaintext2html
 
 from cartum_api import phone_key
@@ -85,7 +85,7 @@ class CartumOrderMapper(models.AbstractModel):
     def _partner_values(self, store, customer):
         name = " ".join(part for part in (customer.first_name, customer.last_name) if part)
         return {
-            "name": name or customer.phone or customer.email or _("Cartum customer"),
+            "name": name or customer.phone or customer.email or self.env._("Cartum customer"),
             "phone": customer.phone or False,
             "email": customer.email or False,
             "country_id": store.company_id.country_id.id or False,
@@ -272,11 +272,11 @@ class CartumOrderMapper(models.AbstractModel):
         delivery = order.delivery
         rows = []
         if delivery.method:
-            rows.append((_("Delivery method"), delivery.method))
+            rows.append((self.env._("Delivery method"), delivery.method))
         if delivery.price is not None:
-            rows.append((_("Delivery cost"), f"{delivery.price:.2f} {order.currency}"))
+            rows.append((self.env._("Delivery cost"), f"{delivery.price:.2f} {order.currency}"))
         address = ", ".join(part for part in (delivery.city, delivery.address) if part)
         if address:
-            rows.append((_("Delivery address"), address))
+            rows.append((self.env._("Delivery address"), address))
         items = Markup("").join(Markup("<li>%s: %s</li>") % (label, value) for label, value in rows)
-        return Markup("<p>%s</p><ul>%s</ul>") % (_("Delivery in Cartum"), items)
+        return Markup("<p>%s</p><ul>%s</ul>") % (self.env._("Delivery in Cartum"), items)

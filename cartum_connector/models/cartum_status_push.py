@@ -1,7 +1,7 @@
 import logging
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 from cartum_api import CartumError
 
@@ -28,7 +28,7 @@ class CartumStatusPush(models.Model):
     company_id = fields.Many2one(related="store_id.company_id", store=True, index=True)
     cartum_status_id = fields.Integer(string="Cartum Status ID", required=True)
     cartum_status_name = fields.Char(string="Cartum Status")
-    repair_state = fields.Char(string="Repair State")
+    repair_state = fields.Char()
     state = fields.Selection(
         [
             ("pending", "Pending"),
@@ -146,7 +146,7 @@ class CartumStatusPush(models.Model):
                 cartum_inbound=True
             ).cartum_status_code = self.cartum_status_id
             return
-        message = _(
+        message = self.env._(
             "Cartum refused the status %(status)s: %(reason)s",
             status=self.cartum_status_name or self.cartum_status_id,
             reason=result.message,
@@ -161,7 +161,7 @@ class CartumStatusPush(models.Model):
             if attempts >= MAX_ATTEMPTS:
                 push.write({"state": "failed", "attempts": attempts, "last_error": error})
                 push.repair_id.message_post(
-                    body=_(
+                    body=self.env._(
                         "The status %(status)s could not be sent to Cartum: %(error)s",
                         status=push.cartum_status_name,
                         error=error,

@@ -2,7 +2,7 @@ import logging
 from datetime import timedelta
 
 import pytz
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from cartum_api import (
@@ -161,9 +161,7 @@ class CartumStore(models.Model):
         copy=False,
     )
     connection_message = fields.Text(readonly=True, copy=False)
-    status_mapping_ids = fields.One2many(
-        "cartum.status.mapping", "store_id", string="Status Mapping", copy=False
-    )
+    status_mapping_ids = fields.One2many("cartum.status.mapping", "store_id", copy=False)
     sync_run_ids = fields.One2many("cartum.sync.run", "store_id", string="Sync Runs")
     repair_count = fields.Integer(compute="_compute_repair_count")
     open_failure_count = fields.Integer(compute="_compute_open_failure_count")
@@ -209,7 +207,9 @@ class CartumStore(models.Model):
         for store in self:
             if not (store.url or "").startswith(("http://", "https://")):
                 raise ValidationError(
-                    _("The website URL of %(store)s must start with https://.", store=store.name)
+                    self.env._(
+                        "The website URL of %(store)s must start with https://.", store=store.name
+                    )
                 )
 
     # -- scheduled job, one per store ---------------------------------------------------------
@@ -238,7 +238,7 @@ class CartumStore(models.Model):
         model_id = self.env["ir.model"]._get_id("cartum.store")
         for store in self.sudo():
             vals = {
-                "name": _("Cartum: sync %(store)s", store=store.name),
+                "name": self.env._("Cartum: sync %(store)s", store=store.name),
                 "model_id": model_id,
                 "state": "code",
                 "code": f"model.browse({store.id})._cron_sync()",
@@ -313,7 +313,7 @@ class CartumStore(models.Model):
             message, level = self._check_connection()
         except CartumApiUnavailable:
             message, level = (
-                _(
+                self.env._(
                     "The store at %(url)s answers, but not its API. Check the website URL, and "
                     "that the API is included in the store's plan.",
                     url=self.url,
@@ -322,7 +322,7 @@ class CartumStore(models.Model):
             )
         except CartumAuthError:
             message, level = (
-                _(
+                self.env._(
                     "The store refused the login %(login)s. Check the API login and password "
                     "(Settings > Users in the store's admin).",
                     login=self.login,
@@ -331,11 +331,16 @@ class CartumStore(models.Model):
             )
         except CartumConnectionError as error:
             message, level = (
-                _("The store at %(url)s cannot be reached: %(error)s", url=self.url, error=error),
+                self.env._(
+                    "The store at %(url)s cannot be reached: %(error)s", url=self.url, error=error
+                ),
                 "danger",
             )
         except CartumError as error:
-            message, level = (_("Cartum answered an error: %(error)s", error=error), "danger")
+            message, level = (
+                self.env._("Cartum answered an error: %(error)s", error=error),
+                "danger",
+            )
         self.sudo().write(
             {
                 "connection_state": "ok" if level != "danger" else "error",
@@ -346,7 +351,7 @@ class CartumStore(models.Model):
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "title": _("Test Connection: %(store)s", store=self.name),
+                "title": self.env._("Test Connection: %(store)s", store=self.name),
                 "message": message,
                 "type": level,
                 "sticky": level != "success",
@@ -361,7 +366,7 @@ class CartumStore(models.Model):
         currency = client.store_currency()
         if currency and currency.iso != self.currency_id.name:
             return (
-                _(
+                self.env._(
                     "The store sells in %(store_currency)s but %(company)s works in "
                     "%(company_currency)s. Orders in another currency are not imported.",
                     store_currency=currency.iso,
@@ -373,14 +378,16 @@ class CartumStore(models.Model):
         self._refresh_statuses(notes)
         if self.import_language not in (self.available_languages or "").split(","):
             notes.append(
-                _(
+                self.env._(
                     "The import language %(language)s is not among the store's languages "
                     "(%(available)s).",
                     language=self.import_language,
                     available=self.available_languages,
                 )
             )
-        message = _("Connected. %(count)s statuses read.", count=len(self.status_mapping_ids))
+        message = self.env._(
+            "Connected. %(count)s statuses read.", count=len(self.status_mapping_ids)
+        )
         return " ".join([message, *notes]), "warning" if notes else "success"
 
     def _refresh_statuses(self, notes=None):
@@ -392,7 +399,9 @@ class CartumStore(models.Model):
             statuses = STANDARD_STATUSES
             if notes is not None:
                 notes.append(
-                    _("This store version cannot list its statuses: the standard ones are used.")
+                    self.env._(
+                        "This store version cannot list its statuses: the standard ones are used."
+                    )
                 )
         languages = sorted(
             {lang for status in statuses for lang, text in status.titles.items() if text}

@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError
 
 
@@ -27,9 +27,9 @@ class CartumSyncFailure(models.Model):
         """Read the orders again from Cartum and import them; a success resolves the line."""
         retryable = self.filtered(lambda failure: failure.state == "open" and failure.external_id)
         if not retryable:
-            raise UserError(_("There is no open failure with a Cartum order to retry."))
+            raise UserError(self.env._("There is no open failure with a Cartum order to retry."))
         runs = self.env["cartum.sync.run"]
         for store, failures in retryable.grouped("store_id").items():
             order_ids = sorted({int(f.external_id) for f in failures if f.external_id.isdigit()})
             runs |= runs._import_store(store, trigger="retry", order_ids=order_ids)
-        return runs._get_records_action(name=_("Retry"))
+        return runs._get_records_action(name=self.env._("Retry"))

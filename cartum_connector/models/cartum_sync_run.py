@@ -1,6 +1,6 @@
 import logging
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from cartum_api import CartumError
@@ -75,12 +75,17 @@ class CartumSyncRun(models.Model):
             trigger = "first"
         run = self.sudo().create({"store_id": store.id, "trigger": trigger})
         if not self._lock_store(store):
-            run._finish("skipped", _("Another import of this store is running; it goes on."))
+            run._finish(
+                "skipped", self.env._("Another import of this store is running; it goes on.")
+            )
             return run
         if commit:
-            self.env.cr.commit()
+            # Between cron batches only: the run record is visible while it works.
+            self.env.cr.commit()  # pylint: disable=invalid-commit
             if not self._lock_store(store):  # the commit released the lock
-                run._finish("skipped", _("Another import of this store started meanwhile."))
+                run._finish(
+                    "skipped", self.env._("Another import of this store started meanwhile.")
+                )
                 return run
         try:
             if order_ids is not None:
@@ -89,14 +94,16 @@ class CartumSyncRun(models.Model):
                 seen_ids = run._import_new_orders(commit)
                 run._refresh_open_orders(seen_ids)
         except ImportLockLost:
-            run._finish("skipped", _("Another import of this store took over; it goes on."))
+            run._finish(
+                "skipped", self.env._("Another import of this store took over; it goes on.")
+            )
         except CartumError as error:
             _logger.warning("Cartum import of store %s stopped: %s", store.id, error)
             run._finish("failed", str(error))
         else:
             run._finish("partial" if run.failed_count else "done")
         if commit:
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         return run
 
     def _lock_store(self, store):
@@ -137,7 +144,8 @@ class CartumSyncRun(models.Model):
                 created = store._to_utc(order.created)
                 newest = max(newest, created) if newest else created
             if commit:
-                self.env.cr.commit()
+                # A cron batch ends with each page: what it imported survives an interruption.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
                 if not self._lock_store(store):
                     raise ImportLockLost()
         # The cursor moves only after the whole window was read: an interrupted run reads the
@@ -201,7 +209,7 @@ class CartumSyncRun(models.Model):
             if order.currency != company_currency:
                 self._record_failure(
                     order.order_id,
-                    _(
+                    self.env._(
                         "Order %(order)s is in %(currency)s, but %(company)s works in "
                         "%(company_currency)s: it was not imported.",
                         order=order.order_id,

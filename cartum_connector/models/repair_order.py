@@ -2,7 +2,7 @@ import logging
 from datetime import timedelta
 
 from markupsafe import Markup
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 _logger = logging.getLogger(__name__)
@@ -199,7 +199,7 @@ class RepairOrder(models.Model):
                     % (article, before[0], before[1], after[0], after[1])
                 )
         body = Markup("<p>%s</p><ul>%s</ul>") % (
-            _(
+            self.env._(
                 "The parts were already written off, so these changes made in Cartum were not "
                 "applied:"
             ),
@@ -235,7 +235,7 @@ class RepairOrder(models.Model):
             with self.env.cr.savepoint():
                 self.with_context(cartum_inbound=True)._cartum_move_to_state(target)
         except (UserError, ValidationError) as error:
-            note = _(
+            note = self.env._(
                 "Cartum status %(status)s maps to %(state)s, but Odoo refused the change: "
                 "%(error)s",
                 status=mapping.name,
@@ -249,18 +249,21 @@ class RepairOrder(models.Model):
         state = self.state
         if target == "draft":
             if state != "cancel":
-                raise UserError(_("Only a cancelled repair order can be set back to New."))
+                raise UserError(self.env._("Only a cancelled repair order can be set back to New."))
             self.action_repair_cancel_draft()
         elif target == "confirmed":
             if state != "draft":
                 raise UserError(
-                    _("A repair order in state %(state)s cannot go back to Confirmed.", state=state)
+                    self.env._(
+                        "A repair order in state %(state)s cannot go back to Confirmed.",
+                        state=state,
+                    )
                 )
             self._action_repair_confirm()
         elif target == "under_repair":
             if state not in ("draft", "confirmed"):
                 raise UserError(
-                    _("A repair order in state %(state)s cannot start again.", state=state)
+                    self.env._("A repair order in state %(state)s cannot start again.", state=state)
                 )
             self.action_repair_start()
         elif target == "done":
@@ -268,7 +271,9 @@ class RepairOrder(models.Model):
                 self.action_repair_start()
             if self.state != "under_repair":
                 raise UserError(
-                    _("A repair order in state %(state)s cannot be ended.", state=self.state)
+                    self.env._(
+                        "A repair order in state %(state)s cannot be ended.", state=self.state
+                    )
                 )
             self.action_repair_end()
         elif target == "cancel":
@@ -280,7 +285,7 @@ class RepairOrder(models.Model):
         if self.env.su or self.env.user.has_group(PARTS_GROUP):
             return
         raise AccessError(
-            _(
+            self.env._(
                 "Only users with the permission “Can add products without deduction” can "
                 "change the parts of repair orders from Cartum or refresh them."
             )
@@ -291,7 +296,7 @@ class RepairOrder(models.Model):
         self._cartum_check_parts_permission()
         repairs = self.filtered("cartum_store_id")
         if not repairs:
-            raise UserError(_("None of the selected repair orders came from Cartum."))
+            raise UserError(self.env._("None of the selected repair orders came from Cartum."))
         now = fields.Datetime.now()
         self.flush_model(["cartum_last_refresh"])
         # Row locks make two users' clicks at the same time count once: the second skips them.
@@ -317,17 +322,21 @@ class RepairOrder(models.Model):
         failed = runs.filtered(lambda run: run.state in ("failed", "skipped"))
         if refreshed:
             lines.append(
-                _("Refreshed: %(orders)s.", orders=", ".join(refreshed.mapped("display_name")))
+                self.env._(
+                    "Refreshed: %(orders)s.", orders=", ".join(refreshed.mapped("display_name"))
+                )
             )
         for run in failed:
-            lines.append(_("%(store)s: %(message)s", store=run.store_id.name, message=run.message))
+            lines.append(
+                self.env._("%(store)s: %(message)s", store=run.store_id.name, message=run.message)
+            )
         for repair in skipped:
             if repair.cartum_last_refresh:
                 available = fields.Datetime.context_timestamp(
                     self, repair.cartum_last_refresh + REFRESH_INTERVAL
                 )
                 lines.append(
-                    _(
+                    self.env._(
                         "Skipped %(order)s: refreshed less than 10 minutes ago; it can be "
                         "refreshed again at %(time)s.",
                         order=repair.display_name,
@@ -336,7 +345,7 @@ class RepairOrder(models.Model):
                 )
             else:
                 lines.append(
-                    _(
+                    self.env._(
                         "Skipped %(order)s: someone else is refreshing it right now.",
                         order=repair.display_name,
                     )
@@ -345,7 +354,7 @@ class RepairOrder(models.Model):
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "title": _("Update from Cartum"),
+                "title": self.env._("Update from Cartum"),
                 "message": "\n".join(lines),
                 "type": "warning" if skipped or failed else "success",
                 "sticky": bool(skipped or failed),

@@ -9,7 +9,6 @@ class StockMove(models.Model):
     _inherit = "stock.move"
 
     cartum_article = fields.Char(
-        string="Cartum Article",
         readonly=True,
         copy=False,
         help="The line of the Cartum order this part comes from.",

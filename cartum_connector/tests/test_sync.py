@@ -9,6 +9,17 @@ from cartum_sandbox import CartumSandbox, demo_store
 
 from .common import CartumCase
 
+# What an import commits, in the order it can be deleted.
+COMMITTED_MODELS = [
+    "repair.order",
+    "cartum.store",
+    "product.product",
+    "product.template",
+    "product.category",
+    "res.partner",
+    "procurement.group",
+]
+
 
 @tagged("post_install", "-at_install")
 class TestStatusPush(CartumCase):
@@ -210,6 +221,7 @@ class TestConcurrentRefresh(CartumCase):
             db = odoo.sql_db.db_connect(self.env.cr.dbname)
             with db.cursor() as setup_cr:
                 env = api.Environment(setup_cr, SUPERUSER_ID, {})
+                last_ids = {model: self._last_id(env, model) for model in COMMITTED_MODELS}
                 # Committed data: the company's currency is the one saved in the database.
                 for order_id in shop.orders:
                     shop.edit_order(order_id, currency=env.company.currency_id.name)
@@ -230,7 +242,7 @@ class TestConcurrentRefresh(CartumCase):
                     .id
                 )
                 admin_id = env.ref("base.user_admin").id
-            self.addCleanup(self._drop_committed_store, db, store.id)
+            self.addCleanup(self._drop_committed_records, db, last_ids)
             with db.cursor() as first_cr, db.cursor() as second_cr:
                 first = api.Environment(first_cr, admin_id, {})["repair.order"].browse(repair_id)
                 second = api.Environment(second_cr, admin_id, {})["repair.order"].browse(repair_id)
@@ -244,11 +256,20 @@ class TestConcurrentRefresh(CartumCase):
             )  # the import's window read, and one refresh
 
     @staticmethod
-    def _drop_committed_store(db, store_id):
+    def _last_id(env, model):
+        return env[model].with_context(active_test=False).search([], order="id desc", limit=1).id
+
+    @staticmethod
+    def _drop_committed_records(db, last_ids):
+        """Delete what this test committed, newest models first, so later tests start clean."""
         with db.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            store = env["cartum.store"].browse(store_id)
-            repairs = env["repair.order"].search([("cartum_store_id", "=", store_id)])
-            repairs.action_repair_cancel()
-            repairs.unlink()
-            store.unlink()
+            for model in COMMITTED_MODELS:
+                records = (
+                    env[model]
+                    .with_context(active_test=False)
+                    .search([("id", ">", last_ids[model])])
+                )
+                if model == "repair.order":
+                    records.action_repair_cancel()
+                records.unlink()
