@@ -15,7 +15,6 @@
         "data/ir_cron.xml",
         "data/ir_actions_server.xml",
         "views/cartum_store_views.xml",
-        "views/cartum_status_mapping_views.xml",
         "views/cartum_sync_run_views.xml",
         "views/cartum_status_push_views.xml",
         "views/repair_order_views.xml",

@@ -78,18 +78,22 @@ class Faults:
     # The take_* methods are called by the server in the documented order; each consumes
     # one unit of its fault only when that fault fires.
 
+    def _take(self, counter):
+        """Consume one unit of a counted fault; True when it fires. Call with the lock held."""
+        left = getattr(self, counter)
+        if left > 0:
+            setattr(self, counter, left - 1)
+            return True
+        return False
+
     def take_drop(self):
         with self._lock:
-            if self._drops_left > 0:
-                self._drops_left -= 1
-                return True
-            return False
+            return self._take("_drops_left")
 
     def take_server_error(self):
         """HTTP status of a 5xx to answer now, or None."""
         with self._lock:
-            if self._failures_left > 0:
-                self._failures_left -= 1
+            if self._take("_failures_left"):
                 return self._failure_status
             if self.error_rate > 0:
                 if self._random_seed != self.seed:  # a test changed the seed
@@ -102,24 +106,15 @@ class Faults:
     def take_rate_limit(self):
         """Retry-After seconds of a 429 to answer now, or None."""
         with self._lock:
-            if self._rate_limits_left > 0:
-                self._rate_limits_left -= 1
-                return self._retry_after
-            return None
+            return self._retry_after if self._take("_rate_limits_left") else None
 
     def take_garbage(self):
         with self._lock:
-            if self._garbage_left > 0:
-                self._garbage_left -= 1
-                return True
-            return False
+            return self._take("_garbage_left")
 
     def take_truncation(self):
         with self._lock:
-            if self._truncations_left > 0:
-                self._truncations_left -= 1
-                return True
-            return False
+            return self._take("_truncations_left")
 
 
 class SandboxStore:
