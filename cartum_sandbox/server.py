@@ -65,8 +65,11 @@ class SandboxApp:
             return Response(NO_API_PAGE, 404, mimetype="text/html")
         if request.method != "POST":
             return Response("Method Not Allowed", 405, headers={"Allow": "POST"})
-        status, payload = self._dispatch(function, request)
-        body = json.dumps({"status": status, "response": payload}, ensure_ascii=False)
+        envelope = faults.take_envelope()
+        if envelope is None:
+            status, payload = self._dispatch(function, request)
+            envelope = {"status": status, "response": payload}
+        body = json.dumps(envelope, ensure_ascii=False)
         body = body.encode("utf-8")
         if faults.take_garbage():
             body = b'["sandbox garbage: not an envelope"]'

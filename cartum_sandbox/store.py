@@ -51,6 +51,8 @@ class Faults:
             self._drops_left = 0
             self._truncations_left = 0
             self._garbage_left = 0
+            self._envelopes_left = 0
+            self._envelope = None
 
     def fail_next(self, n, status=503):
         with self._lock:
@@ -74,6 +76,12 @@ class Faults:
         """The next n requests: HTTP 200 with valid JSON that is not Cartum's envelope."""
         with self._lock:
             self._garbage_left = n
+
+    def envelope_next(self, n, status, message=""):
+        """The next n requests: HTTP 200 with this answer status (e.g. EXCEPTION) and message."""
+        with self._lock:
+            self._envelopes_left = n
+            self._envelope = {"status": status, "response": {"message": message}}
 
     # The take_* methods are called by the server in the documented order; each consumes
     # one unit of its fault only when that fault fires.
@@ -107,6 +115,11 @@ class Faults:
         """Retry-After seconds of a 429 to answer now, or None."""
         with self._lock:
             return self._retry_after if self._take("_rate_limits_left") else None
+
+    def take_envelope(self):
+        """A forced answer envelope to send now, or None."""
+        with self._lock:
+            return dict(self._envelope) if self._take("_envelopes_left") else None
 
     def take_garbage(self):
         with self._lock:

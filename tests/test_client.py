@@ -111,6 +111,37 @@ def test_error_answer_raises_with_cartum_message(make_client):
         client.call("orders/update", {"orders": []})
 
 
+def test_exception_answer_raises_with_cartum_message(store, make_client):
+    client = make_client()
+    client.list_currencies()
+    store.faults.envelope_next(1, "EXCEPTION", "Internal store error")
+    with pytest.raises(CartumAnswerError, match="EXCEPTION: Internal store error") as raised:
+        client.list_currencies()
+    assert raised.value.status == "EXCEPTION"
+
+
+def test_authorization_error_on_a_call_renews_the_token_once(store, make_client):
+    client = make_client()
+    client.list_currencies()
+    store.faults.envelope_next(1, "AUTHORIZATION_ERROR", "Token revoked")
+    assert client.list_currencies()
+    assert store.requests.count("auth") == 2
+    store.faults.envelope_next(5, "UNAUTHORIZED", "Nope")
+    before = len(store.requests)
+    with pytest.raises(CartumAuthError, match="Nope"):
+        client.list_currencies()
+    # One try, one new token asked for (refused too), and no loop.
+    assert store.requests[before:] == ["currency/export", "auth"]
+
+
+def test_unknown_answer_status_is_a_bad_response(store, make_client):
+    client = make_client()
+    client.list_currencies()
+    store.faults.envelope_next(1, "MAYBE")
+    with pytest.raises(CartumBadResponse, match="unknown answer status 'MAYBE'"):
+        client.list_currencies()
+
+
 def test_undefined_function_is_typed(store, make_client):
     store.supports_statuses = False
     client = make_client()
