@@ -253,7 +253,8 @@ class CartumStore(models.Model):
                 store.cron_id = self.env["ir.cron"].create(vals)
 
     def _cron_sync(self):
-        for store in self.filtered("active"):
+        # A store never connected waits for its Test Connection, which starts the first import.
+        for store in self.filtered(lambda s: s.active and s.connection_state != "untested"):
             self.env["cartum.sync.run"]._import_store(store, trigger="cron", commit=True)
 
     # -- Cartum API ---------------------------------------------------------------------------
@@ -347,6 +348,8 @@ class CartumStore(models.Model):
                 "connection_message": message,
             }
         )
+        if level != "danger" and not self.import_cursor:
+            self.sudo().cron_id._trigger()  # the first import starts now, in the background
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

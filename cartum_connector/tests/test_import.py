@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import CartumCase
 
@@ -223,6 +223,20 @@ class TestImport(CartumCase):
         with self.assertRaises(AccessError):
             store.read(["password"])
         self.assertEqual(self.store.with_user(self.manager).password, "demo-secret")
+
+    def test_records_follow_the_store_company(self):
+        self.run_import()
+        other_company = self.env["res.company"].create({"name": "Other repair shop"})
+        other_user = new_test_user(
+            self.env,
+            "other_company_admin",
+            groups="stock.group_stock_user,cartum_connector.group_cartum_manager",
+            company_id=other_company.id,
+            company_ids=[other_company.id],
+        )
+        for model in ("cartum.store", "cartum.status.mapping", "cartum.sync.run"):
+            self.assertFalse(self.env[model].with_user(other_user).search([]), model)
+        self.assertTrue(self.env["cartum.store"].with_user(self.manager).search([]))
 
     def test_second_store_only_sees_own_orders(self):
         self.run_import()

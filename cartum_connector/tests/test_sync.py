@@ -9,17 +9,6 @@ from cartum_sandbox import CartumSandbox, demo_store
 
 from .common import CartumCase
 
-# What an import commits, in the order it can be deleted.
-COMMITTED_MODELS = [
-    "repair.order",
-    "cartum.store",
-    "product.product",
-    "product.template",
-    "product.category",
-    "res.partner",
-    "procurement.group",
-]
-
 
 @tagged("post_install", "-at_install")
 class TestStatusPush(CartumCase):
@@ -59,6 +48,12 @@ class TestStatusPush(CartumCase):
         refused = self.Push.search([("repair_id", "=", other.id), ("state", "=", "refused")])
         self.assertEqual(refused.cartum_status_id, 1)
         self.assertIn("Cartum refused", other.message_ids[0].body)
+
+    def test_push_whatever_made_the_change(self):
+        repair = self.repair_of(1007)
+        repair.write({"state": "confirmed"})  # as another module writing the state would
+        self.send_pending()
+        self.assertEqual(self.pushed(1007), [2])
 
     def test_cartum_down_the_change_stands_and_lands_once(self):
         repair = self.repair_of(1006)
@@ -219,11 +214,11 @@ class TestConcurrentRefresh(CartumCase):
         shop = demo_store()
         with CartumSandbox(shop) as sandbox:
             db = odoo.sql_db.db_connect(self.env.cr.dbname)
+            # Only a store and one repair order are committed (and deleted afterwards); what
+            # the refreshes write is rolled back.
             with db.cursor() as setup_cr:
                 env = api.Environment(setup_cr, SUPERUSER_ID, {})
-                last_ids = {model: self._last_id(env, model) for model in COMMITTED_MODELS}
-                # Committed data: the company's currency is the one saved in the database.
-                for order_id in shop.orders:
+                for order_id in shop.orders:  # the company currency saved in the database
                     shop.edit_order(order_id, currency=env.company.currency_id.name)
                 store = env["cartum.store"].create(
                     {
@@ -233,43 +228,26 @@ class TestConcurrentRefresh(CartumCase):
                         "password": "demo-secret",
                     }
                 )
-                env["cartum.sync.run"]._import_store(store, trigger="manual")
-                repair_id = (
-                    env["repair.order"]
-                    .search(
-                        [("cartum_store_id", "=", store.id), ("cartum_external_id", "=", "1001")]
-                    )
-                    .id
+                repair = env["repair.order"].create(
+                    {"cartum_store_id": store.id, "cartum_external_id": "1001"}
                 )
+                committed = (repair.procurement_group_id, repair, store)
                 admin_id = env.ref("base.user_admin").id
-            self.addCleanup(self._drop_committed_records, db, last_ids)
+            self.addCleanup(self._delete_committed, db, committed)
             with db.cursor() as first_cr, db.cursor() as second_cr:
-                first = api.Environment(first_cr, admin_id, {})["repair.order"].browse(repair_id)
-                second = api.Environment(second_cr, admin_id, {})["repair.order"].browse(repair_id)
-                first_answer = first.action_cartum_refresh()  # holds the row until it commits
+                first = api.Environment(first_cr, admin_id, {})["repair.order"].browse(repair.id)
+                second = api.Environment(second_cr, admin_id, {})["repair.order"].browse(repair.id)
+                first_answer = first.action_cartum_refresh()  # holds the row until it ends
                 second_answer = second.action_cartum_refresh()
                 second_cr.rollback()
-            self.assertEqual(first_answer["params"]["type"], "success")
-            self.assertIn("someone else is refreshing it", second_answer["params"]["message"])
-            self.assertEqual(
-                [r for r in shop.requests if r == "orders/get"], ["orders/get"] * 2
-            )  # the import's window read, and one refresh
+                first_cr.rollback()
+        self.assertEqual(first_answer["params"]["type"], "success", first_answer["params"])
+        self.assertIn("someone else is refreshing it", second_answer["params"]["message"])
+        self.assertEqual(shop.requests.count("orders/get"), 1)  # one refresh reached Cartum
 
     @staticmethod
-    def _last_id(env, model):
-        return env[model].with_context(active_test=False).search([], order="id desc", limit=1).id
-
-    @staticmethod
-    def _drop_committed_records(db, last_ids):
-        """Delete what this test committed, newest models first, so later tests start clean."""
+    def _delete_committed(db, records):
         with db.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            for model in COMMITTED_MODELS:
-                records = (
-                    env[model]
-                    .with_context(active_test=False)
-                    .search([("id", ">", last_ids[model])])
-                )
-                if model == "repair.order":
-                    records.action_repair_cancel()
-                records.unlink()
+            for record in records:
+                env[record._name].browse(record.ids).unlink()
