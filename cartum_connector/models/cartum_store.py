@@ -131,7 +131,7 @@ class CartumStore(models.Model):
         "res.users",
         string="Responsible Users",
         domain="[('share', '=', False)]",
-        help="Follow every new order; the first one is the repair's responsible.",
+        help="They follow every new order; the first one is made responsible for the repair.",
     )
     sync_interval = fields.Integer(
         string="Sync Every (minutes)", default=5, required=True, tracking=True
@@ -208,7 +208,8 @@ class CartumStore(models.Model):
             if not (store.url or "").startswith(("http://", "https://")):
                 raise ValidationError(
                     self.env._(
-                        "The website URL of %(store)s must start with https://.", store=store.name
+                        "The website URL of %(store)s must start with https:// (or http://).",
+                        store=store.name,
                     )
                 )
 

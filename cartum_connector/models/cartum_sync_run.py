@@ -52,7 +52,7 @@ class CartumSyncRun(models.Model):
     imported_count = fields.Integer(string="Imported", readonly=True)
     updated_count = fields.Integer(string="Updated", readonly=True)
     unchanged_count = fields.Integer(string="Unchanged", readonly=True)
-    failed_count = fields.Integer(string="Failed", readonly=True)
+    failed_count = fields.Integer(string="Failed Orders", readonly=True)
     message = fields.Text(readonly=True)
     failure_ids = fields.One2many("cartum.sync.failure", "run_id", string="Failures")
 
@@ -75,16 +75,15 @@ class CartumSyncRun(models.Model):
             trigger = "first"
         run = self.sudo().create({"store_id": store.id, "trigger": trigger})
         if not self._lock_store(store):
-            run._finish(
-                "skipped", self.env._("Another import of this store is running; it goes on.")
-            )
+            run._finish("skipped", self.env._("Skipped: another import of this store is running."))
             return run
         if commit:
             # Between cron batches only: the run record is visible while it works.
             self.env.cr.commit()  # pylint: disable=invalid-commit
             if not self._lock_store(store):  # the commit released the lock
                 run._finish(
-                    "skipped", self.env._("Another import of this store started meanwhile.")
+                    "skipped",
+                    self.env._("Skipped: another import of this store started meanwhile."),
                 )
                 return run
         try:
@@ -94,9 +93,7 @@ class CartumSyncRun(models.Model):
                 seen_ids = run._import_new_orders(commit)
                 run._refresh_open_orders(seen_ids)
         except ImportLockLost:
-            run._finish(
-                "skipped", self.env._("Another import of this store took over; it goes on.")
-            )
+            run._finish("skipped", self.env._("Stopped: another import of this store took over."))
         except CartumError as error:
             _logger.warning("Cartum import of store %s stopped: %s", store.id, error)
             run._finish("failed", str(error))

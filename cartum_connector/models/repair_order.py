@@ -23,7 +23,7 @@ class RepairOrder(models.Model):
     cartum_last_sync = fields.Datetime(
         string="Last Update", readonly=True, copy=False, help="Last successful sync with Cartum."
     )
-    cartum_last_refresh = fields.Datetime(readonly=True, copy=False)
+    cartum_last_refresh = fields.Datetime(string="Last Manual Refresh", readonly=True, copy=False)
     cartum_status_code = fields.Integer(
         string="Cartum Status ID",
         readonly=True,
@@ -39,11 +39,16 @@ class RepairOrder(models.Model):
         help="Total of the order's lines in Cartum, without delivery.",
     )
     cartum_currency_id = fields.Many2one(related="company_id.currency_id")
-    cartum_digest = fields.Char(readonly=True, copy=False)
-    cartum_delivery_digest = fields.Char(readonly=True, copy=False)
-    cartum_unapplied_digest = fields.Char(readonly=True, copy=False)
+    # Digests tell, without a field-by-field comparison, whether anything changed in Cartum.
+    cartum_digest = fields.Char(string="Cartum Payload Digest", readonly=True, copy=False)
+    cartum_delivery_digest = fields.Char(string="Delivery Digest", readonly=True, copy=False)
+    cartum_unapplied_digest = fields.Char(
+        string="Unapplied Changes Digest", readonly=True, copy=False
+    )
     cartum_admin_url = fields.Char(string="Order in Cartum", compute="_compute_cartum_admin_url")
-    cartum_parts_locked = fields.Boolean(compute="_compute_cartum_parts_locked")
+    cartum_parts_locked = fields.Boolean(
+        string="Parts Locked", compute="_compute_cartum_parts_locked"
+    )
 
     _sql_constraints = [
         (
@@ -239,44 +244,44 @@ class RepairOrder(models.Model):
                 "Cartum status %(status)s maps to %(state)s, but Odoo refused the change: "
                 "%(error)s",
                 status=mapping.name,
-                state=dict(self._fields["state"].selection).get(target),
+                state=self._cartum_state_label(target),
                 error=run._describe(error),
             )
             self.message_post(body=note, subtype_xmlid="mail.mt_note")
             run._record_failure(order.order_id, note, self, kind="status")
 
+    def _cartum_state_label(self, state):
+        return dict(self._fields["state"]._description_selection(self.env)).get(state, state)
+
     def _cartum_move_to_state(self, target):
+        """Reach ``target`` through repair.order's own actions, or raise UserError."""
         state = self.state
+        allowed_from = {
+            "draft": ("cancel",),
+            "confirmed": ("draft",),
+            "under_repair": ("draft", "confirmed"),
+            "done": ("draft", "confirmed", "under_repair"),
+            "cancel": ("draft", "confirmed", "under_repair"),
+        }
+        if state not in allowed_from[target]:
+            raise UserError(
+                self.env._(
+                    "A repair order that is %(state)s cannot become %(target)s.",
+                    state=self._cartum_state_label(state),
+                    target=self._cartum_state_label(target),
+                )
+            )
         if target == "draft":
-            if state != "cancel":
-                raise UserError(self.env._("Only a cancelled repair order can be set back to New."))
             self.action_repair_cancel_draft()
         elif target == "confirmed":
-            if state != "draft":
-                raise UserError(
-                    self.env._(
-                        "A repair order in state %(state)s cannot go back to Confirmed.",
-                        state=state,
-                    )
-                )
             self._action_repair_confirm()
         elif target == "under_repair":
-            if state not in ("draft", "confirmed"):
-                raise UserError(
-                    self.env._("A repair order in state %(state)s cannot start again.", state=state)
-                )
             self.action_repair_start()
         elif target == "done":
-            if state in ("draft", "confirmed"):
-                self.action_repair_start()
             if self.state != "under_repair":
-                raise UserError(
-                    self.env._(
-                        "A repair order in state %(state)s cannot be ended.", state=self.state
-                    )
-                )
+                self.action_repair_start()
             self.action_repair_end()
-        elif target == "cancel":
+        else:
             self.action_repair_cancel()
 
     # -- manual refresh ---------------------------------------------------------------------

@@ -9,9 +9,10 @@ class StockMove(models.Model):
     _inherit = "stock.move"
 
     cartum_article = fields.Char(
+        string="Cartum SKU",
         readonly=True,
         copy=False,
-        help="The line of the Cartum order this part comes from.",
+        help="Item code (article) of the Cartum order line this part comes from.",
     )
 
     @api.model_create_multi
