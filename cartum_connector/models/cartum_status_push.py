@@ -173,6 +173,7 @@ class CartumStatusPush(models.Model):
             push.write({"attempts": attempts, "last_error": error, "next_attempt_at": now + delay})
 
     def action_retry_now(self):
+        self.env["cartum.store"]._check_cartum_manager()
         self.filtered(lambda push: push.state in ("pending", "failed")).write(
             {"state": "pending", "next_attempt_at": fields.Datetime.now()}
         )

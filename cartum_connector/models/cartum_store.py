@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytz
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from cartum_api import (
     FIRST_LAST,
@@ -308,9 +308,16 @@ class CartumStore(models.Model):
             url=(self.url or "").rstrip("/"), order_id=order_id
         )
 
+    @api.model
+    def _check_cartum_manager(self):
+        """Buttons that reach Cartum are for Cartum administrators, also when called by RPC."""
+        if not self.env.su and not self.env.user.has_group("cartum_connector.group_cartum_manager"):
+            raise AccessError(self.env._("Only Cartum administrators can do this."))
+
     def action_test_connection(self):
         """Log in, read statuses and currencies, and say exactly what is wrong, if anything."""
         self.ensure_one()
+        self._check_cartum_manager()
         try:
             message, level = self._check_connection()
         except CartumApiUnavailable:
@@ -416,6 +423,7 @@ class CartumStore(models.Model):
 
     def action_import_now(self):
         self.ensure_one()
+        self._check_cartum_manager()
         run = self.env["cartum.sync.run"]._import_store(self, trigger="manual")
         return run._get_formview_action()
 

@@ -25,6 +25,7 @@ class CartumSyncFailure(models.Model):
 
     def action_retry(self):
         """Read the orders again from Cartum and import them; a success resolves the line."""
+        self.env["cartum.store"]._check_cartum_manager()
         retryable = self.filtered(lambda failure: failure.state == "open" and failure.external_id)
         if not retryable:
             raise UserError(self.env._("There is no open failure with a Cartum order to retry."))

@@ -223,6 +223,9 @@ class TestImport(CartumCase):
         with self.assertRaises(AccessError):
             store.read(["password"])
         self.assertEqual(self.store.with_user(self.manager).password, "demo-secret")
+        for button in ("action_test_connection", "action_import_now"):
+            with self.assertRaises(AccessError):
+                getattr(store, button)()
 
     def test_records_follow_the_store_company(self):
         self.run_import()
