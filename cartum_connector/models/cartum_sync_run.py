@@ -74,24 +74,18 @@ class CartumSyncRun(models.Model):
         if not store.import_cursor and trigger in ("cron", "manual"):
             trigger = "first"
         run = self.sudo().create({"store_id": store.id, "trigger": trigger})
+        if commit:
+            # Cron batches only: the run record is visible while it works.
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         if not self._lock_store(store):
             run._finish("skipped", self.env._("Skipped: another import of this store is running."))
             return run
-        if commit:
-            # Between cron batches only: the run record is visible while it works.
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-            if not self._lock_store(store):  # the commit released the lock
-                run._finish(
-                    "skipped",
-                    self.env._("Skipped: another import of this store started meanwhile."),
-                )
-                return run
         try:
             if order_ids is not None:
-                run._import_order_ids(order_ids)
+                run._import_order_ids(order_ids, commit)
             else:
                 seen_ids = run._import_new_orders(commit)
-                run._refresh_open_orders(seen_ids)
+                run._refresh_open_orders(seen_ids, commit)
         except ImportLockLost:
             run._finish("skipped", self.env._("Stopped: another import of this store took over."))
         except CartumError as error:
@@ -109,6 +103,15 @@ class CartumSyncRun(models.Model):
             "SELECT pg_try_advisory_xact_lock(%s, %s)", (IMPORT_LOCK_NAMESPACE, store.id)
         )
         return self.env.cr.fetchone()[0]
+
+    def _end_batch(self, commit):
+        """End a batch of orders: in the scheduled job, commit it, so that an interruption keeps
+        what it imported, and take the store's lock again (the commit released it)."""
+        if not commit:
+            return
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+        if not self._lock_store(self.store_id):
+            raise ImportLockLost()
 
     def _finish(self, state, message=None):
         self.write(
@@ -140,17 +143,13 @@ class CartumSyncRun(models.Model):
                 seen_ids.add(str(order.order_id))
                 created = store._to_utc(order.created)
                 newest = max(newest, created) if newest else created
-            if commit:
-                # A cron batch ends with each page: what it imported survives an interruption.
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-                if not self._lock_store(store):
-                    raise ImportLockLost()
+            self._end_batch(commit)
         # The cursor moves only after the whole window was read: an interrupted run reads the
         # same window again, and orders it already imported are found unchanged.
         store.import_cursor = newest or fields.Datetime.now()
         return seen_ids
 
-    def _refresh_open_orders(self, seen_ids):
+    def _refresh_open_orders(self, seen_ids, commit):
         """Read again, by id, the store's orders that can still change: those not written off,
         and written-off ones whose Cartum status is not final (so that a change made in Cartum
         after the write-off is noted)."""
@@ -172,12 +171,13 @@ class CartumSyncRun(models.Model):
             for repair in repairs
             if repair.cartum_external_id not in seen_ids
         ]
-        if order_ids:
-            self._import_order_ids(order_ids)
+        self._import_order_ids(order_ids, commit)
 
-    def _import_order_ids(self, order_ids):
-        page = self.store_id._cartum_client().get_orders(order_ids)
-        self._import_page(page)
+    def _import_order_ids(self, order_ids, commit=False):
+        client = self.store_id._cartum_client()
+        for start in range(0, len(order_ids), ORDERS_PER_PAGE):
+            self._import_page(client.get_orders(order_ids[start : start + ORDERS_PER_PAGE]))
+            self._end_batch(commit)
 
     # -- one page: map and write each order in its own savepoint ----------------------------
 

@@ -186,6 +186,25 @@ class TestImport(CartumCase):
         self.assertEqual(len(repairs), 156)
         self.assertEqual(len(set(repairs.mapped("cartum_external_id"))), 156)
 
+    def test_scheduled_job_commits_page_by_page(self):
+        for _number in range(150):  # two pages of new orders
+            self.shop.add_order(lines=[("DSP-IP13", 1)], phone="0671234567")
+        self.store._cron_sync()
+        self.assertFalse(self.store.sync_run_ids, "a store never connected waits")
+        self.store.action_test_connection()
+        self.assertEqual(self.store.connection_state, "ok")
+        # The job's commits become savepoint releases on a test cursor over this transaction.
+        self.env.flush_all()
+        self.registry.enter_test_mode(self.env.cr)
+        self.addCleanup(self.registry.leave_test_mode)
+        with self.registry.cursor() as job_cr:
+            job_env = self.env(cr=job_cr)
+            job_env["cartum.store"].browse(self.store.id)._cron_sync()
+        self.env.invalidate_all()
+        run = self.store.sync_run_ids
+        self.assertEqual((run.trigger, run.state, run.imported_count), ("first", "done", 156))
+        self.assertTrue(self.store.import_cursor)
+
     def test_statuses_mapped_inbound(self):
         self.run_import()
         self.assertEqual(self.repair_of(1006).state, "draft")  # New
