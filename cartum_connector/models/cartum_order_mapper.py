@@ -138,10 +138,18 @@ class CartumOrderMapper(models.AbstractModel):
         categories = self._prepare_categories(
             {catalog[a].category_name for a in missing if a in catalog and catalog[a].category_name}
         )
+        units = self.env.ref("uom.product_uom_unit")
+        default_category = self.env.ref("product.product_category_all")
         values_by_identity = {}
         for article in missing:
+            catalog_product = catalog.get(article)
+            category = categories.get(catalog_product.category_name) if catalog_product else None
             values = self._product_values(
-                store, lines_by_article[article], catalog.get(article), categories
+                store,
+                lines_by_article[article],
+                catalog_product,
+                category or default_category,
+                units,
             )
             # Two new lines that identify the same product (same reference or same name) get
             # one product.
@@ -187,13 +195,10 @@ class CartumOrderMapper(models.AbstractModel):
         return by_name
 
     @api.model
-    def _product_values(self, store, line, catalog_product, categories):
-        units = self.env.ref("uom.product_uom_unit")
-        category = self.env.ref("product.product_category_all")
+    def _product_values(self, store, line, catalog_product, category, units):
         description = ""
         price = line.price
         if catalog_product:
-            category = categories.get(catalog_product.category_name, category)
             description = catalog_product.descriptions.get(store.import_language, "")
             price = catalog_product.price or price
         return {
@@ -229,6 +234,7 @@ class CartumOrderMapper(models.AbstractModel):
             "cartum_digest": order.digest,
             "cartum_status_code": order.status_id,
             "cartum_amount_total": order.total_sum,
+            "cartum_delivery_digest": self._delivery_digest(order),
             "move_ids": [
                 Command.create(self._part_values(store, prepared, article, part))
                 for article, part in self._wanted_parts(order).items()

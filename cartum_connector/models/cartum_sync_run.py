@@ -125,10 +125,22 @@ class CartumSyncRun(models.Model):
         store = self.store_id
         client = store._cartum_client()
         statuses = None
+        left_out = None
         if not store.import_cursor:
             if not store.status_mapping_ids:
                 store._refresh_statuses()
             statuses = [m.cartum_status_id for m in store.status_mapping_ids if not m.is_successful]
+        else:
+            # The first import left finished orders out; the overlap of later windows reaches
+            # back into its period and must leave them out too.
+            finished = set(
+                store.status_mapping_ids.filtered("is_successful").mapped("cartum_status_id")
+            )
+            cursor = store.import_cursor
+
+            def left_out(order):
+                return order.status_id in finished and store._to_utc(order.created) <= cursor
+
         seen_ids = set()
         window_start = store._import_window_start()
         newest = store.import_cursor
@@ -138,7 +150,7 @@ class CartumSyncRun(models.Model):
             page_size=ORDERS_PER_PAGE,
         )
         for page in pages:
-            self._import_page(page)
+            self._import_page(page, left_out)
             for order in page.items:
                 seen_ids.add(str(order.order_id))
                 created = store._to_utc(order.created)
@@ -181,7 +193,9 @@ class CartumSyncRun(models.Model):
 
     # -- one page: map and write each order in its own savepoint ----------------------------
 
-    def _import_page(self, page):
+    def _import_page(self, page, left_out=None):
+        """Import one page: new orders are created, changed ones updated; ``left_out`` tells
+        which unknown orders to pass over."""
         store = self.store_id
         Repair = self.env["repair.order"].sudo().with_company(store.company_id)
         for error in page.errors:
@@ -216,7 +230,8 @@ class CartumSyncRun(models.Model):
                     ),
                 )
             elif repair is None:
-                fresh.append(order)
+                if not (left_out and left_out(order)):
+                    fresh.append(order)
             elif repair.cartum_digest == order.digest:
                 unchanged_count += 1
                 succeeded.append(order)

@@ -112,7 +112,7 @@ class RepairOrder(models.Model):
         for order in orders:
             try:
                 values.append((order, Mapper._repair_values(store, prepared, order)))
-            except Exception as error:
+            except Exception as error:  # one bad order is recorded; the others go on
                 run._record_failure(order.order_id, run._describe(error))
         Repair = self.with_context(
             cartum_inbound=True, mail_create_nolog=True, mail_create_nosubscribe=True
@@ -122,21 +122,47 @@ class RepairOrder(models.Model):
             with self.env.cr.savepoint():
                 created = Repair.create([vals for _order, vals in values])
             pairs = list(zip([order for order, _vals in values], created, strict=True))
-        except Exception:
+        except Exception:  # retried one by one below, where each error is recorded
             pairs = []
             for order, vals in values:
                 try:
                     with self.env.cr.savepoint():
                         pairs.append((order, Repair.create(vals)))
-                except Exception as error:
+                except Exception as error:  # one bad order is recorded; the others go on
                     run._record_failure(order.order_id, run._describe(error))
             created = self.browse([repair.id for _order, repair in pairs])
         if store.responsible_user_ids and created:
             created.message_subscribe(partner_ids=store.responsible_user_ids.partner_id.ids)
-        for order, repair in pairs:
-            repair._cartum_post_delivery(order)
-            repair._cartum_apply_status(run, prepared, order)
+        delivery_notes = {
+            repair.id: Mapper._delivery_message(order)
+            for order, repair in pairs
+            if repair.cartum_delivery_digest
+        }
+        if delivery_notes:
+            self.browse(delivery_notes)._message_log_batch(bodies=delivery_notes)
+        self._cartum_apply_new_statuses(run, prepared, pairs)
         return {repair.cartum_external_id for repair in created}
+
+    @api.model
+    def _cartum_apply_new_statuses(self, run, prepared, pairs):
+        """Move new repair orders to their mapped states: one batch per state, and one by one
+        only when a batch is refused, so that each refusal is recorded with its order."""
+        by_target = {}
+        for order, repair in pairs:
+            mapping = prepared.mappings_by_status.get(order.status_id)
+            if mapping and mapping.inbound_state and mapping.inbound_state != repair.state:
+                by_target.setdefault(mapping.inbound_state, []).append((order, repair))
+        for target, group in by_target.items():
+            repairs = self.browse([repair.id for _order, repair in group])
+            try:
+                with self.env.cr.savepoint():
+                    # A new order starts in its state: no tracking of the way there.
+                    repairs.with_context(
+                        cartum_inbound=True, mail_notrack=True
+                    )._cartum_move_to_state(target)
+            except (UserError, ValidationError):
+                for order, repair in group:
+                    repair._cartum_apply_status(run, prepared, order)
 
     def _cartum_update_from_order(self, run, prepared, order):
         """Apply what changed in Cartum; after write-off, parts are left and the change noted."""
@@ -255,7 +281,6 @@ class RepairOrder(models.Model):
 
     def _cartum_move_to_state(self, target):
         """Reach ``target`` through repair.order's own actions, or raise UserError."""
-        state = self.state
         allowed_from = {
             "draft": ("cancel",),
             "confirmed": ("draft",),
@@ -263,11 +288,12 @@ class RepairOrder(models.Model):
             "done": ("draft", "confirmed", "under_repair"),
             "cancel": ("draft", "confirmed", "under_repair"),
         }
-        if state not in allowed_from[target]:
+        refused = self.filtered(lambda repair: repair.state not in allowed_from[target])
+        if refused:
             raise UserError(
                 self.env._(
                     "A repair order that is %(state)s cannot become %(target)s.",
-                    state=self._cartum_state_label(state),
+                    state=self._cartum_state_label(refused[0].state),
                     target=self._cartum_state_label(target),
                 )
             )
@@ -278,8 +304,7 @@ class RepairOrder(models.Model):
         elif target == "under_repair":
             self.action_repair_start()
         elif target == "done":
-            if self.state != "under_repair":
-                self.action_repair_start()
+            self.filtered(lambda repair: repair.state != "under_repair").action_repair_start()
             self.action_repair_end()
         else:
             self.action_repair_cancel()

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
@@ -22,7 +22,7 @@ class TestImport(CartumCase):
         self.assertEqual(repair.cartum_store_name, "Demo shop")
         self.assertEqual(repair.cartum_external_id, "1001")
         created_utc = self.store._to_utc(
-            __import__("datetime").datetime.strptime(raw["stat_created"], "%Y-%m-%d %H:%M:%S")
+            datetime.strptime(raw["stat_created"], "%Y-%m-%d %H:%M:%S")
         )
         self.assertEqual(repair.cartum_created, created_utc)
         self.assertEqual(repair.schedule_date, created_utc)
@@ -67,6 +67,23 @@ class TestImport(CartumCase):
         self.assertEqual(
             self.env["repair.order"].search_count([("cartum_store_id", "=", self.store.id)]), count
         )
+
+    def test_finished_orders_left_out_by_the_first_import_stay_out(self):
+        newest = self.shop.orders[1007]["stat_created"]
+        newest = datetime.strptime(newest, "%Y-%m-%d %H:%M:%S")
+        self.shop.add_order(
+            lines=[("DSP-IP13", 1)], status=3, created=newest - timedelta(minutes=10)
+        )
+        finished_id = max(self.shop.orders)
+        self.run_import()
+        self.assertFalse(self.repair_of(finished_id))
+        # A later window overlaps the first import's period: the order stays out; an order
+        # created and finished after it is new, and comes in.
+        self.shop.add_order(lines=[("DSP-IP13", 1)], status=3)
+        run = self.run_import()
+        self.assertEqual(run.imported_count, 1)
+        self.assertFalse(self.repair_of(finished_id))
+        self.assertEqual(self.repair_of(max(self.shop.orders)).state, "done")
 
     def test_new_order_appears_after_one_run(self):
         self.run_import()
