@@ -253,6 +253,33 @@ class TestImport(CartumCase):
         self.assertEqual(run.failed_count, 0)  # the order itself was synced
         self.assertIn("refused", repair.message_ids[0].body)
 
+    def test_queries_per_order_do_not_grow_with_the_database(self):
+        self.run_import()
+
+        def import_ten_new_orders(batch):
+            for number in range(10):
+                article = f"B{batch}-{number}"
+                self.shop.add_product(article, {"ua": f"Деталь {article}"}, 10.0)
+                self.shop.add_order(lines=[(article, 1)], phone=f"+38067{batch}00{number:04d}")
+            self.env.flush_all()
+            before = self.env.cr.sql_log_count
+            run = self.run_import()
+            self.env.flush_all()
+            self.assertEqual(run.imported_count, 10)
+            return self.env.cr.sql_log_count - before
+
+        small_database = import_ten_new_orders(1)
+        self.env["res.partner"].create(
+            [{"name": f"Client {n}", "phone": f"+38050{n:07d}"} for n in range(500)]
+        )
+        self.env["product.product"].create(
+            [{"name": f"Part {n}", "default_code": f"P-{n}"} for n in range(500)]
+        )
+        larger_database = import_ten_new_orders(2)
+        self.assertLessEqual(
+            larger_database, small_database * 1.1, (small_database, larger_database)
+        )
+
     def test_plain_repair_user_cannot_read_the_password(self):
         store = self.store.with_user(self.repair_user)
         self.assertEqual(store.name, "Demo shop")
