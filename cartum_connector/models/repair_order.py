@@ -167,7 +167,6 @@ class RepairOrder(models.Model):
     def _cartum_update_from_order(self, run, prepared, order):
         """Apply what changed in Cartum; after write-off, parts are left and the change noted."""
         self.ensure_one()
-        Mapper = self.env["cartum.order.mapper"]
         vals = {
             "cartum_last_sync": fields.Datetime.now(),
             "cartum_digest": order.digest,
@@ -179,20 +178,24 @@ class RepairOrder(models.Model):
             partner = prepared.partner(order.customer)
             if partner and partner != self.partner_id:
                 vals["partner_id"] = partner.id
-            self._cartum_sync_parts(Mapper, prepared, order)
+            self._cartum_sync_parts(prepared, order)
         self.with_context(cartum_inbound=True).write(vals)
         self._cartum_post_delivery(order)
         self._cartum_apply_status(run, prepared, order)
 
-    def _cartum_sync_parts(self, Mapper, prepared, order):
-        """Make the 'add' parts from Cartum match the order's lines: add, remove, change."""
-        store = self.cartum_store_id
-        current = {
+    def _cartum_parts(self):
+        """The live parts that came from the Cartum order's lines, by article."""
+        return {
             move.cartum_article: move
             for move in self.move_ids
             if move.cartum_article and move.repair_line_type == "add" and move.state != "cancel"
         }
-        Move = self.env["stock.move"].sudo()
+
+    def _cartum_sync_parts(self, prepared, order):
+        """Make the 'add' parts from Cartum match the order's lines: add, remove, change."""
+        Mapper = self.env["cartum.order.mapper"]
+        store = self.cartum_store_id
+        current = self._cartum_parts()
         new_parts = []
         for article, (quantity, price) in Mapper._wanted_parts(order).items():
             move = current.pop(article, None)
@@ -202,7 +205,7 @@ class RepairOrder(models.Model):
             elif (move.product_uom_qty, move.price_unit) != (quantity, price):
                 move.sudo().write({"product_uom_qty": quantity, "price_unit": price})
         if new_parts:
-            Move.create(new_parts)
+            self.env["stock.move"].sudo().create(new_parts)
         for move in current.values():
             move.sudo().unlink()
 
@@ -211,9 +214,8 @@ class RepairOrder(models.Model):
         Mapper = self.env["cartum.order.mapper"]
         wanted = Mapper._wanted_parts(order)
         current = {
-            move.cartum_article: (move.product_uom_qty, move.price_unit)
-            for move in self.move_ids
-            if move.cartum_article and move.repair_line_type == "add" and move.state != "cancel"
+            article: (move.product_uom_qty, move.price_unit)
+            for article, move in self._cartum_parts().items()
         }
         if wanted == current:
             return
