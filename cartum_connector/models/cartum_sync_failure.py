@@ -18,7 +18,10 @@ class CartumSyncFailure(models.Model):
     )
     reason = fields.Text(required=True)
     state = fields.Selection(
-        [("open", "Open"), ("resolved", "Resolved")], default="open", required=True, index=True
+        [("open", "Open"), ("resolved", "Resolved"), ("superseded", "Failed again later")],
+        default="open",
+        required=True,
+        index=True,
     )
     resolved_at = fields.Datetime(readonly=True)
     repair_id = fields.Many2one("repair.order", string="Repair Order", index="btree_not_null")

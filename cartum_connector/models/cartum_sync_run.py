@@ -272,10 +272,22 @@ class CartumSyncRun(models.Model):
 
     def _record_failure(self, external_id, reason, repair=None, kind="order"):
         self.ensure_one()
-        self.env["cartum.sync.failure"].sudo().create(
+        external_id = str(external_id) if external_id is not None else False
+        Failure = self.env["cartum.sync.failure"].sudo()
+        if external_id:
+            # One open line per order: an order failing again closes its earlier line.
+            Failure.search(
+                [
+                    ("store_id", "=", self.store_id.id),
+                    ("external_id", "=", external_id),
+                    ("kind", "=", kind),
+                    ("state", "=", "open"),
+                ]
+            ).state = "superseded"
+        Failure.create(
             {
                 "run_id": self.id,
-                "external_id": str(external_id) if external_id is not None else False,
+                "external_id": external_id,
                 "reason": reason,
                 "kind": kind,
                 "repair_id": repair.id if repair else False,

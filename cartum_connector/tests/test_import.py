@@ -280,6 +280,41 @@ class TestImport(CartumCase):
             larger_database, small_database * 1.1, (small_database, larger_database)
         )
 
+    def test_test_connection_says_what_is_wrong(self):
+        def test_connection():
+            params = self.store.action_test_connection()["params"]
+            return params["type"], params["message"]
+
+        level, message = test_connection()
+        self.assertEqual((level, self.store.connection_state), ("success", "ok"))
+        self.assertIn("6 statuses read", message)
+        self.assertEqual(self.store.available_languages, "en,ua")
+
+        self.shop.password = "changed-in-the-store"
+        self.shop.expire_tokens()
+        level, message = test_connection()
+        self.assertEqual((level, self.store.connection_state), ("danger", "error"))
+        self.assertIn("refused the login demo-api", message)
+        self.assertNotIn("demo-secret", message)
+        self.assertEqual(self.store.connection_message, message)
+        self.shop.password = "demo-secret"
+
+        self.shop.api_enabled = False
+        self.assertIn("answers, but not its API", test_connection()[1])
+        self.shop.api_enabled = True
+
+        self.shop.currencies[0]["default"] = 0
+        self.shop.add_currency("USD", 41.5)
+        self.shop.currencies[-1]["default"] = 1
+        level, message = test_connection()
+        self.assertEqual(level, "danger")
+        self.assertIn("sells in USD", message)
+        self.assertIn("UAH", message)
+
+        self.store.url = "http://127.0.0.1:9"
+        self.store._cartum_client().backoff_base = 0.01
+        self.assertIn("cannot be reached", test_connection()[1])
+
     def test_plain_repair_user_cannot_read_the_password(self):
         store = self.store.with_user(self.repair_user)
         self.assertEqual(store.name, "Demo shop")

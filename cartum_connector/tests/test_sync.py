@@ -198,11 +198,14 @@ class TestRefreshAndParts(CartumCase):
         run = self.run_import()
         failure = run.failure_ids
         self.assertEqual((failure.external_id, failure.state), (str(usd_id), "open"))
-        failure.action_retry()  # still in USD: still open
-        self.assertEqual(failure.state, "open")
+        retry_run = failure.action_retry()  # still in USD: it fails again
+        self.assertEqual(failure.state, "superseded")
+        again = self.env["cartum.sync.failure"].search([("state", "=", "open")])
+        self.assertEqual((again.external_id, again.run_id.trigger), (str(usd_id), "retry"))
+        self.assertTrue(retry_run)
         self.shop.edit_order(usd_id, currency="UAH")
-        run.action_retry_failures()
-        self.assertEqual(failure.state, "resolved")
+        again.run_id.action_retry_failures()
+        self.assertEqual(again.state, "resolved")
         self.assertTrue(self.repair_of(usd_id))
 
 
