@@ -1,12 +1,9 @@
-from . import (
-    cartum_order_mapper,
-    cartum_status_mapping,
-    cartum_status_push,
-    cartum_store,
-    cartum_sync_failure,
-    cartum_sync_run,
-    repair_order,
-    res_config_settings,
-    res_partner,
-    stock_move,
-)
+from . import res_partner
+from . import cartum_store
+from . import cartum_status_mapping
+from . import cartum_sync_run
+from . import cartum_sync_failure
+from . import cartum_status_push
+from . import cartum_order_mapper
+from . import repair_order
+from . import stock_move
