@@ -38,6 +38,10 @@ class CartumOrderMapper(models.AbstractModel):
         prepared = PreparedRecords(region=store.company_id.country_id.code)
         self._prepare_partners(store, orders, prepared)
         self._prepare_products(store, orders, prepared)
+        if {order.status_id for order in orders} - set(
+            store.status_mapping_ids.mapped("cartum_status_id")
+        ):
+            store._refresh_statuses()  # the store added a status since the mapping was made
         prepared.mappings_by_status = {
             mapping.cartum_status_id: mapping for mapping in store.status_mapping_ids
         }

@@ -239,6 +239,15 @@ class TestImport(CartumCase):
         self.assertEqual(repair.state, "done")
         self.assertTrue(all(move.state == "done" for move in repair.move_ids))
 
+    def test_a_status_added_in_the_store_gets_its_mapping_line(self):
+        self.run_import()
+        self.shop.add_status(9, {"ua": "Передано майстру", "en": "With the technician"})
+        self.shop.set_status(1001, 9)
+        self.run_import()
+        mapping = self.store.status_mapping_ids.filtered(lambda m: m.cartum_status_id == 9)
+        self.assertEqual((mapping.name, mapping.inbound_state), ("Передано майстру", "confirmed"))
+        self.assertEqual(self.repair_of(1001).cartum_status_name, "Передано майстру")
+
     def test_refused_transition_is_recorded_not_forced(self):
         self.run_import()
         repair = self.repair_of(1001)
