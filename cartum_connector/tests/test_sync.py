@@ -49,6 +49,19 @@ class TestStatusPush(CartumCase):
         self.assertEqual(refused.cartum_status_id, 1)
         self.assertIn("Cartum refused", other.message_ids[0].body)
 
+    def test_push_is_sent_right_after_commit(self):
+        repair = self.repair_of(1006)
+        repair.action_validate()
+        self.assertEqual(self.pushed(1006), [])  # nothing leaves before the commit
+        self.env.flush_all()
+        # What a real commit runs next; its new cursor is a test cursor over this transaction.
+        self.registry.enter_test_mode(self.env.cr)
+        self.addCleanup(self.registry.leave_test_mode)
+        self.env.cr.postcommit.run()
+        self.assertEqual(self.pushed(1006), [2])
+        self.env.invalidate_all()
+        self.assertEqual(self.Push.search([("repair_id", "=", repair.id)]).state, "sent")
+
     def test_push_whatever_made_the_change(self):
         repair = self.repair_of(1007)
         repair.write({"state": "confirmed"})  # as another module writing the state would
