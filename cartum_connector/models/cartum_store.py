@@ -1,4 +1,3 @@
-import logging
 from datetime import timedelta
 
 import pytz
@@ -16,8 +15,6 @@ from cartum_api import (
     CartumUndefinedFunction,
     Status,
 )
-
-_logger = logging.getLogger(__name__)
 
 # Cartum's language codes and the Odoo languages they fill.
 CARTUM_LANGUAGES = [

@@ -1,11 +1,8 @@
-import logging
 from datetime import timedelta
 
 from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-
-_logger = logging.getLogger(__name__)
 
 REFRESH_INTERVAL = timedelta(minutes=10)
 PARTS_GROUP = "cartum_connector.group_cartum_parts"
