@@ -1,3 +1,4 @@
+import logging
 from datetime import datetime, timedelta
 
 from odoo.exceptions import AccessError
@@ -323,6 +324,30 @@ class TestImport(CartumCase):
         self.store.url = "http://127.0.0.1:9"
         self.store._cartum_client().backoff_base = 0.01
         self.assertIn("cannot be reached", test_connection()[1])
+
+    def test_secrets_stay_out_of_logs_chatter_and_messages(self):
+        self.store.password = "s3cret-that-must-not-leak"
+        self.shop.expire_tokens()
+        records = []
+        handler = logging.Handler(logging.DEBUG)
+        handler.emit = records.append
+        for name in ("cartum_api", "odoo.addons.cartum_connector"):
+            logger = logging.getLogger(name)
+            logger.addHandler(handler)
+            self.addCleanup(logger.removeHandler, handler)
+            self.addCleanup(logger.setLevel, logger.level)
+            logger.setLevel(logging.DEBUG)
+        message = self.store.action_test_connection()["params"]["message"]
+        run = self.run_import()
+        self.assertIn("refused the login", message)
+        self.assertIn("refused the API login", run.message)
+        self.assertTrue(records, "the refused login is logged")
+        texts = [message, run.message, self.store.connection_message]
+        texts += [record.getMessage() for record in records]
+        texts += self.store.message_ids.mapped("body")
+        texts += self.store.message_ids.tracking_value_ids.mapped("new_value_char")
+        for text in texts:
+            self.assertNotIn("s3cret-that-must-not-leak", str(text))
 
     def test_plain_repair_user_cannot_read_the_password(self):
         store = self.store.with_user(self.repair_user)
