@@ -181,9 +181,13 @@ class TestRefreshAndParts(CartumCase):
         with self.assertRaises(AccessError):
             repair.action_cartum_refresh()
         self.assertTrue(repair.cartum_parts_locked)
-        # The repair itself still moves on in their hands.
+        # The repair itself still moves on in their hands, up to the write-off.
         repair.action_validate()
         self.assertEqual(repair.state, "confirmed")
+        other = self.repair_of(1001).with_user(self.repair_user)
+        other.action_repair_start()
+        other.action_repair_end()
+        self.assertEqual(other.state, "done")
         # With the permission, parts can be changed.
         parts_move = move.with_user(self.parts_user)
         parts_move.product_uom_qty = 7
