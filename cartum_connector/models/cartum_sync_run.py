@@ -214,7 +214,8 @@ class CartumSyncRun(models.Model):
         }
         company_currency = store.company_id.currency_id.name
         fresh, changed, succeeded = [], [], []
-        unchanged_count = updated_count = 0
+        unchanged = Repair.browse()
+        updated_count = 0
         for order in orders:
             repair = known.get(str(order.order_id))
             if order.currency != company_currency:
@@ -233,10 +234,12 @@ class CartumSyncRun(models.Model):
                 if not (left_out and left_out(order)):
                     fresh.append(order)
             elif repair.cartum_digest == order.digest:
-                unchanged_count += 1
+                unchanged |= repair
                 succeeded.append(order)
             else:
                 changed.append((repair, order))
+        # Read and found the same: still a successful sync, as Last Update says.
+        unchanged.with_context(cartum_inbound=True).cartum_last_sync = fields.Datetime.now()
         created = set()
         if fresh or changed:
             mapper = self.env["cartum.order.mapper"]._prepare(
@@ -257,7 +260,7 @@ class CartumSyncRun(models.Model):
             {
                 "imported_count": self.imported_count + len(created),
                 "updated_count": self.updated_count + updated_count,
-                "unchanged_count": self.unchanged_count + unchanged_count,
+                "unchanged_count": self.unchanged_count + len(unchanged),
             }
         )
         self._resolve_failures([str(order.order_id) for order in succeeded])

@@ -60,11 +60,14 @@ class TestImport(CartumCase):
 
     def test_second_run_imports_nothing_new(self):
         self.run_import()
+        repair = self.repair_of(1001)
+        repair.cartum_last_sync = "2020-01-01 00:00:00"
         count = self.env["repair.order"].search_count([("cartum_store_id", "=", self.store.id)])
         run = self.run_import()
         self.assertEqual(run.trigger, "manual")
         self.assertEqual((run.imported_count, run.updated_count, run.failed_count), (0, 0, 0))
         self.assertEqual(run.unchanged_count, 5)  # open ones re-read; cancelled 1004 is not
+        self.assertGreater(repair.cartum_last_sync, run.started_at - timedelta(seconds=1))
         self.assertEqual(
             self.env["repair.order"].search_count([("cartum_store_id", "=", self.store.id)]), count
         )
