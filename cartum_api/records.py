@@ -295,14 +295,19 @@ def parse_statuses(raw_statuses):
     return sorted((parse_status(raw) for raw in items), key=lambda status: status.status_id)
 
 
-def parse_status(raw):
+def _record_reader(kind, raw, id_key):
+    """A field reader for one record of ``kind``; its errors name the record by ``id_key``."""
     if not isinstance(raw, dict):
-        raise InvalidPayload("Status", None, "status", f"is not an object: {raw!r:.80}")
+        raise InvalidPayload(kind, None, kind.lower(), f"is not an object: {raw!r:.80}")
 
-    def status_error(field_name, problem):
-        return InvalidPayload("Status", raw.get("id"), field_name, problem)
+    def record_error(field_name, problem):
+        return InvalidPayload(kind, raw.get(id_key), field_name, problem)
 
-    reader = _FieldReader(status_error, raw)
+    return _FieldReader(record_error, raw)
+
+
+def parse_status(raw):
+    reader = _record_reader("Status", raw, "id")
     return Status(
         status_id=reader.integer("id"),
         titles=reader.translations("title"),
@@ -311,13 +316,7 @@ def parse_status(raw):
 
 
 def parse_product(raw):
-    if not isinstance(raw, dict):
-        raise InvalidPayload("Product", None, "product", f"is not an object: {raw!r:.80}")
-
-    def product_error(field_name, problem):
-        return InvalidPayload("Product", raw.get("article"), field_name, problem)
-
-    reader = _FieldReader(product_error, raw)
+    reader = _record_reader("Product", raw, "article")
     parent = raw.get("parent")
     if isinstance(parent, dict):  # some stores send {"id": .., "value": "path"}
         parent = parent.get("value") or parent.get("title") or ""
@@ -333,10 +332,7 @@ def parse_product(raw):
 
 
 def parse_currency(raw):
-    def currency_error(field_name, problem):
-        return InvalidPayload("Currency", raw.get("iso"), field_name, problem)
-
-    reader = _FieldReader(currency_error, raw)
+    reader = _record_reader("Currency", raw, "iso")
     return Currency(
         currency_id=reader.integer("id", 0),
         iso=reader.text("iso", required=True).upper(),
