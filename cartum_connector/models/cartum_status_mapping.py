@@ -77,7 +77,7 @@ class CartumStatusMapping(models.Model):
                     "outbound_state": outbound,
                 }
             )
-        return self.sudo().create(new_lines)
+        self.sudo().create(new_lines)
 
     @api.model
     def _default_state(self, status, first_status_id):

@@ -416,7 +416,6 @@ class CartumStore(models.Model):
         )
         self.sudo().available_languages = ",".join(languages)
         self.env["cartum.status.mapping"]._sync_from_statuses(self, statuses)
-        return statuses
 
     def action_import_now(self):
         self.ensure_one()
