@@ -6,7 +6,9 @@
     "category": "Inventory/Inventory",
     "license": "LGPL-3",
     "author": "cartum_connector developers",
-    "website": "https://cartum.io",
+    "website": "https://github.com/cartum-connector/cartum_connector",
+    "maintainers": ["cartum-connector"],
+    "development_status": "Beta",
     "depends": ["repair", "mail"],
     "external_dependencies": {"python": ["cartum-connector-libs", "phonenumbers", "requests"]},
     "data": [
