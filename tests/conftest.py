@@ -5,6 +5,15 @@ import pytest
 from cartum_sandbox import CartumSandbox, SandboxStore
 
 
+@pytest.fixture(scope="session", autouse=True)
+def load_registry():
+    """Stands in for pytest-odoo's fixture of this name, which needs an Odoo database.
+
+    These tests import nothing from Odoo, so they also run where pytest-odoo is installed.
+    """
+    yield
+
+
 @pytest.fixture
 def store():
     shop = SandboxStore(login="api", password="s3cret-pass")
