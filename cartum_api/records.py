@@ -1,7 +1,8 @@
 """Typed records parsed and validated from Cartum's JSON answers.
 
 Every parser either returns a record or raises InvalidPayload naming the record and the field;
-``parse_orders`` keeps the good orders of a page and lists the bad ones separately.
+``parse_orders`` keeps the good orders of a page and lists the bad ones separately. Inside an
+order, one odd line never rejects the order: it is left out and described in ``skipped_lines``.
 """
 
 import hashlib
@@ -67,6 +68,8 @@ class Order:
     lines: tuple[OrderLine, ...]
     comment: str
     digest: str  # changes whenever anything in the order's payload changes
+    # One human text per line that could not be read, e.g. "products[2] ('Gift box'): ..."
+    skipped_lines: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class Product:
     descriptions: dict[str, str]
     price: float
     category_path: tuple[str, ...]
+    availability: str = ""  # the store's own words, e.g. "В наявності"; "" when not sent
 
     @property
     def category_name(self):
@@ -122,6 +126,9 @@ class StatusUpdateResult:
     order_id: int
     ok: bool
     message: str = ""
+    # False when the update never reached Cartum (the call failed): send it again later.
+    # ok=False with delivered=True means Cartum refused this order's status.
+    delivered: bool = True
 
 
 def payload_digest(payload):
@@ -222,7 +229,12 @@ def parse_order(data, name_order=FIRST_LAST):
     raw_lines = data.get("products") or []
     if not isinstance(raw_lines, list):
         raise order_error("products", "is not a list")
-    lines = tuple(_parse_line(order_error, index, line) for index, line in enumerate(raw_lines))
+    lines, skipped = [], []
+    for index, raw_line in enumerate(raw_lines):
+        try:
+            lines.append(_parse_line(raw_line))
+        except _BadLine as problem:
+            skipped.append(f"{_line_label(index, raw_line)}: {problem}")
     full_name = reader.text("delivery_name", "")
     first_name, last_name = split_full_name(full_name, name_order)
     delivery_price = reader.number("delivery_price", -1.0)
@@ -245,24 +257,42 @@ def parse_order(data, name_order=FIRST_LAST):
             address=reader.text("delivery_address", ""),
         ),
         total_sum=reader.number("total_sum", sum(line.total_price for line in lines)),
-        lines=lines,
+        lines=tuple(lines),
         comment=reader.text("comment", ""),
         digest=payload_digest(data),
+        skipped_lines=tuple(skipped),
     )
 
 
-def _parse_line(order_error, index, data):
-    prefix = f"products[{index}]."
+class _BadLine(Exception):
+    """A line of an order that cannot be read; the order keeps its other lines."""
+
+
+def _line_error(field_name, problem):
+    return _BadLine(f"field '{field_name}' {problem}")
+
+
+def _line_label(index, data):
+    names = (data.get("title"), data.get("article")) if isinstance(data, dict) else ()
+    name = next((n.strip() for n in names if isinstance(n, str) and n.strip()), "")
+    return f"products[{index}] ({name!r})" if name else f"products[{index}]"
+
+
+def _parse_line(data):
     if not isinstance(data, dict):
-        raise order_error(prefix.rstrip("."), "is not an object")
-    reader = _FieldReader(order_error, data, prefix)
+        raise _BadLine(f"is not an object: {data!r:.80}")
+    reader = _FieldReader(_line_error, data)
     quantity = reader.number("quantity")
     if quantity < 0:
-        raise order_error(prefix + "quantity", f"is negative: {quantity}")
+        raise _line_error("quantity", f"is negative: {quantity:g}")
+    article = reader.text("article", "")  # service lines ("Diagnostics") have no article
+    title = reader.text("title", "")
+    if not article and not title:
+        raise _BadLine("has no article and no title")
     price = reader.number("price")
     return OrderLine(
-        article=reader.text("article", required=True),
-        title=reader.text("title", ""),
+        article=article,
+        title=title,
         price=price,
         quantity=quantity,
         total_price=reader.number("total_price", price * quantity),
@@ -317,18 +347,32 @@ def parse_status(raw):
 
 def parse_product(raw):
     reader = _record_reader("Product", raw, "article")
-    parent = raw.get("parent")
-    if isinstance(parent, dict):  # some stores send {"id": .., "value": "path"}
-        parent = parent.get("value") or parent.get("title") or ""
-    path = tuple(part.strip() for part in str(parent or "").split("/") if part.strip())
+    parts = _plain_text(raw.get("parent")).split("/")
     return Product(
         article=reader.text("article", required=True),
         parent_article=reader.text("parent_article", ""),
         titles=reader.translations("title"),
         descriptions=reader.translations("description"),
         price=reader.number("price", 0.0),
-        category_path=path,
+        category_path=tuple(part.strip() for part in parts if part.strip()),
+        availability=_plain_text(raw.get("presence")),
     )
+
+
+def _plain_text(value):
+    """Text of a field stores send in several shapes: text, a number or a flag,
+    {"id": .., "value": ..} (or "title"), or translations {lang: text}."""
+    if isinstance(value, dict):
+        if "value" in value or "title" in value:
+            return _plain_text(value.get("value") or value.get("title"))
+        return next((_plain_text(text) for text in value.values() if _plain_text(text)), "")
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if value is None or isinstance(value, list):
+        return ""
+    return str(value).strip()
 
 
 def parse_currency(raw):

@@ -231,6 +231,11 @@ class SandboxStore:
             self.products[article] = product
         return product
 
+    def remove_product(self, article):
+        """Take a product out of the catalog (KeyError when there is none); orders keep it."""
+        with self._lock:
+            del self.products[article]
+
     def add_order(
         self,
         order_id=None,
@@ -250,7 +255,12 @@ class SandboxStore:
     ):
         created = created or self.now()
         with self._lock:
-            order_lines = [self._make_line(*line) for line in lines]  # KeyError before any change
+            # A line is (article, quantity[, price]) or a dict of _make_line's arguments.
+            # KeyError (unknown article) before any change.
+            order_lines = [
+                self._make_line(**line) if isinstance(line, dict) else self._make_line(*line)
+                for line in lines
+            ]
             if order_id is None:
                 order_id = self._next_order_id
                 while order_id in self.orders:  # a test may have inserted orders directly
@@ -425,12 +435,16 @@ class SandboxStore:
 
     # --- internals (callers hold the lock) --------------------------------------------
 
-    def _make_line(self, article, quantity, price=None):
-        product = self.products[article]
+    def _make_line(self, article="", quantity=1, price=None, title=None):
+        """A line of a catalog product, or, given a title and a price, of anything at all
+        (a service line without article, an article the catalog no longer has)."""
+        product = self.products[article] if title is None or price is None else None
         price = product["price"] if price is None else _money(price)
+        if title is None:
+            title = product["title"].get(self.enabled_languages[0], "")
         return {
             "article": article,
-            "title": product["title"].get(self.enabled_languages[0], ""),
+            "title": title,
             "price": price,
             "quantity": int(quantity),
             "total_price": _money(price * int(quantity)),

@@ -234,12 +234,80 @@ def test_page_with_one_bad_order_keeps_the_rest(store, make_client):
     assert "Order 1002" in str(error) and "stat_created" in str(error)
 
 
-def test_bad_line_names_the_line(store, make_client):
-    add_orders(store, 1)
-    order = store.orders[1001]
-    store.edit_order(1001, products=[{**order["products"][0], "quantity": "lots"}])
+def test_service_line_without_article_is_kept(store, make_client):
+    store.add_order(
+        1001,
+        lines=[("DSP-1", 1), {"title": "Diagnostics", "quantity": 1, "price": 200}],
+    )
+    order = make_client().get_orders([1001]).items[0]
+    assert [(line.article, line.title, line.total_price) for line in order.lines] == [
+        ("DSP-1", "Дисплей", 1200.0),
+        ("", "Diagnostics", 200.0),
+    ]
+    assert order.total_sum == 1400.0
+    assert order.skipped_lines == ()
+
+
+def test_odd_lines_are_skipped_and_described(store, make_client):
+    store.add_order(1001, lines=[("DSP-1", 1)])
+    good = store.orders[1001]["products"][0]
+    store.edit_order(
+        1001,
+        products=[
+            good,
+            "not a line",
+            {**good, "title": "Gift box", "quantity": "abc"},
+            {**good, "quantity": -1},
+            {**good, "article": "", "title": ""},
+            {**good, "price": "free"},
+            {**good, "title": {"ua": "a"}},
+        ],
+    )
     page = make_client().get_orders([1001])
-    assert page.errors[0].field == "products[0].quantity"
+    assert page.errors == []
+    order = page.items[0]
+    assert [line.article for line in order.lines] == ["DSP-1"]
+    assert order.skipped_lines == (
+        "products[1]: is not an object: 'not a line'",
+        "products[2] ('Gift box'): field 'quantity' is not a number: 'abc'",
+        "products[3] ('Дисплей'): field 'quantity' is negative: -1",
+        "products[4]: has no article and no title",
+        "products[5] ('Дисплей'): field 'price' is not a number: 'free'",
+        "products[6] ('DSP-1'): field 'title' is not text: {'ua': 'a'}",
+    )
+
+
+def test_line_of_quantity_zero_keeps_its_price(store, make_client):
+    store.add_order(1001, lines=[("DSP-1", 0, 999), ("BAT-1", 2)])
+    del store.orders[1001]["products"][1]["total_price"]
+    lines = make_client().get_orders([1001]).items[0].lines
+    assert [(line.quantity, line.price, line.total_price) for line in lines] == [
+        (0, 999.0, 0.0),
+        (2, 450.5, 901.0),  # total_price missing: price times quantity
+    ]
+
+
+def test_same_article_at_two_prices(store, make_client):
+    store.add_order(1001, lines=[("DSP-1", 1, 1000), ("DSP-1", 2, 1200)])
+    order = make_client().get_orders([1001]).items[0]
+    assert [(line.article, line.price) for line in order.lines] == [
+        ("DSP-1", 1000.0),
+        ("DSP-1", 1200.0),
+    ]
+    assert order.total_sum == 3400.0
+
+
+def test_wrong_type_in_an_order_refuses_only_that_order(store, make_client):
+    add_orders(store, 2)
+    store.edit_order(1001, stat_status="new")
+    store.edit_order(1002, total_sum="a lot")
+    page = make_client().get_orders([1001, 1002])
+    assert page.items == []
+    assert [(error.record_id, error.field) for error in page.errors] == [
+        (1001, "stat_status"),
+        (1002, "total_sum"),
+    ]
+    assert "is not a number: 'a lot'" in str(page.errors[1])
 
 
 def test_get_orders_batches_under_body_limit(store, make_client):
@@ -300,10 +368,32 @@ def test_catalog_export_by_article(store, make_client):
     assert first.titles["ru"] == ""  # a language switched off in the store
 
 
-def test_catalog_category_path(make_client):
+def test_catalog_category_path_and_availability(make_client):
     product = next(make_client().export_catalog(["DSP-1"])).items[0]
     assert product.category_path == ("Запчастини", "Дисплеї")
     assert product.category_name == "Дисплеї"
+    assert product.availability == "В наявності"
+
+
+@pytest.mark.parametrize(
+    ("parent", "presence", "path", "shown"),
+    [
+        ({"id": 5, "value": "Запчастини / Дисплеї"}, 1, ("Запчастини", "Дисплеї"), "1"),
+        ("Аксесуари", False, ("Аксесуари",), "0"),
+        (None, {"ua": "", "en": "In stock"}, (), "In stock"),
+        ("", None, (), ""),
+    ],
+)
+def test_catalog_parent_and_presence_shapes(store, make_client, parent, presence, path, shown):
+    store.products["DSP-1"].update(parent=parent, presence=presence)
+    product = next(make_client().export_catalog(["DSP-1"])).items[0]
+    assert (product.category_path, product.availability) == (path, shown)
+
+
+def test_removed_product_leaves_the_catalog(store, make_client):
+    store.remove_product("BAT-1")
+    articles = [p.article for page in make_client().export_catalog() for p in page.items]
+    assert articles == ["DSP-1"]
 
 
 def test_currencies(make_client):

@@ -338,6 +338,34 @@ def test_line_edits_recompute_totals():
         store.add_order(lines=[("NOPE", 1)])
 
 
+def test_lines_without_article_or_catalog_product():
+    store = SandboxStore()
+    store.add_product("A", {"ua": "Деталь А"}, 100)
+    order = store.add_order(
+        lines=[
+            ("A", 1, 90),
+            ("A", 1),
+            {"title": "Діагностика", "price": 150},
+            {"article": "GONE", "title": "Old part", "quantity": 2, "price": 5},
+        ]
+    )
+    lines = order["products"]
+    assert [(line["article"], line["title"], line["total_price"]) for line in lines] == [
+        ("A", "Деталь А", 90.0),
+        ("A", "Деталь А", 100.0),
+        ("", "Діагностика", 150.0),
+        ("GONE", "Old part", 10.0),
+    ]
+    assert (order["total_sum"], order["total_quantity"]) == (350.0, 5)
+    with pytest.raises(KeyError):
+        store.add_order(lines=[{"title": "No price"}])
+
+    store.remove_product("A")
+    assert store.export_products() == []
+    with pytest.raises(KeyError):
+        store.remove_product("A")
+
+
 def test_demo_store_has_one_person_with_several_phone_formats():
     store = demo_store()
     olena_phones = {
