@@ -27,6 +27,7 @@ from .records import (
     parse_order,
     parse_orders,
 )
+from .text import html_to_text
 
 __all__ = [
     "FIRST_LAST",
@@ -53,6 +54,7 @@ __all__ = [
     "Product",
     "Status",
     "StatusUpdateResult",
+    "html_to_text",
     "parse_order",
     "parse_orders",
     "phone_key",
