@@ -10,6 +10,10 @@ errors, 5xx, 429 and unreadable answers:
   once would.
 Any other function is called with ``retry_safe=False``: it is repeated only when the store
 refused it before doing anything (429, or no connection could be opened).
+
+Answers are bounded: one larger than ``max_answer_bytes``, nested deeper than
+``max_answer_depth`` or not UTF-8 is refused at once (CartumBadResponse), since asking again
+would bring the same answer.
 """
 
 import json
@@ -57,6 +61,7 @@ RETRY_SAFE_FUNCTIONS = frozenset(
 )
 TOKEN_LIFETIME = 600.0
 CATALOG_PAGE_LIMIT = 500
+READ_CHUNK_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,8 @@ class CartumClient:
         requests_per_second=5.0,
         max_body_bytes=100_000,
         max_ids_per_request=100,
+        max_answer_bytes=20 * 1024 * 1024,
+        max_answer_depth=32,
         token_renew_margin=60.0,
         name_order=FIRST_LAST,
         clock=time.monotonic,
@@ -117,6 +124,8 @@ class CartumClient:
         self.backoff_cap = backoff_cap
         self.max_body_bytes = max_body_bytes
         self.max_ids_per_request = max_ids_per_request
+        self.max_answer_bytes = max_answer_bytes
+        self.max_answer_depth = max_answer_depth
         self.token_renew_margin = token_renew_margin
         self.name_order = name_order
         self.clock = clock
@@ -154,7 +163,9 @@ class CartumClient:
             retry_after = None
             self.rate_limiter.wait()
             try:
-                reply = self.session.post(url, data=data, headers=headers, timeout=self.timeout)
+                reply = self.session.post(
+                    url, data=data, headers=headers, timeout=self.timeout, stream=True
+                )
             except requests.ConnectTimeout:
                 failure = "the connection timed out"
                 continue
@@ -168,28 +179,36 @@ class CartumClient:
                 if not retry_safe:
                     break
                 continue
-            if reply.status_code == 429:
-                retry_after = _retry_after_seconds(reply.headers.get("Retry-After"))
-                failure = "the store is rate-limiting (HTTP 429)"
-                continue
-            if reply.status_code >= 500:
-                failure = f"the store answered HTTP {reply.status_code}"
-                if not retry_safe:
-                    break
-                continue
-            if reply.status_code == 404:
-                raise CartumApiUnavailable(
-                    f"{function}: {url} does not exist (HTTP 404). Check the store URL, and that "
-                    "the API is included in the store's plan.",
-                    404,
-                )
-            if reply.status_code >= 400:
-                raise CartumHTTPError(
-                    f"{function}: the store answered HTTP {reply.status_code}", reply.status_code
-                )
-            try:
-                envelope = reply.json()
-            except ValueError:
+            with reply:  # closing unread answers drops their connection instead of reading on
+                if reply.status_code == 429:
+                    retry_after = _retry_after_seconds(reply.headers.get("Retry-After"))
+                    failure = "the store is rate-limiting (HTTP 429)"
+                    continue
+                if reply.status_code >= 500:
+                    failure = f"the store answered HTTP {reply.status_code}"
+                    if not retry_safe:
+                        break
+                    continue
+                if reply.status_code == 404:
+                    raise CartumApiUnavailable(
+                        f"{function}: {url} does not exist (HTTP 404). Check the store URL, and "
+                        "that the API is included in the store's plan.",
+                        404,
+                    )
+                if reply.status_code >= 400:
+                    raise CartumHTTPError(
+                        f"{function}: the store answered HTTP {reply.status_code}",
+                        reply.status_code,
+                    )
+                try:
+                    raw = self._read_answer(function, reply)
+                except requests.RequestException as error:
+                    failure = _read_failure(error)
+                    if not retry_safe:
+                        break
+                    continue
+            envelope = self._decode_answer(function, raw)
+            if envelope is None:
                 failure = "the answer is not valid JSON (truncated or garbage)"
                 if not retry_safe:
                     break
@@ -199,6 +218,48 @@ class CartumClient:
             return envelope
         _logger.warning("Cartum %s at %s failed: %s", function, self.base_url, failure)
         raise CartumConnectionError(f"{function}: {failure}, after {attempt + 1} attempt(s)")
+
+    def _read_answer(self, function, reply):
+        """The answer's bytes, read no further than ``max_answer_bytes``."""
+        too_big = CartumBadResponse(
+            f"{function}: the store's answer is larger than {self.max_answer_bytes} bytes; "
+            "it was refused"
+        )
+        declared = reply.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_answer_bytes:
+            raise too_big
+        chunks, size = [], 0
+        for chunk in reply.iter_content(READ_CHUNK_BYTES):
+            size += len(chunk)
+            if size > self.max_answer_bytes:
+                raise too_big
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _decode_answer(self, function, raw):
+        """The JSON of an answer, or None when it is not JSON (worth asking again)."""
+        try:
+            # Decoded here, strictly: requests would guess a charset and mangle the text.
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            if error.reason == "unexpected end of data":
+                return None  # cut inside a character: a truncated answer
+            raise CartumBadResponse(
+                f"{function}: the answer is not valid UTF-8 (bad byte at offset {error.start})"
+            ) from None
+        too_deep = CartumBadResponse(
+            f"{function}: the answer is nested deeper than {self.max_answer_depth} levels; "
+            "it was refused"
+        )
+        try:
+            value = json.loads(text)
+        except RecursionError:
+            raise too_deep from None
+        except ValueError:
+            return None
+        if _deeper_than(value, self.max_answer_depth):
+            raise too_deep
+        return value
 
     # -- envelope and token ------------------------------------------------------------------
 
@@ -239,7 +300,12 @@ class CartumClient:
             envelope = self._post(function, {**(params or {}), "token": token}, retry_safe)
             status = envelope.get("status")
             response = envelope.get("response")
-            response = response if isinstance(response, dict) else {}
+            if response in (None, "", []):  # PHP encodes an empty array as []
+                response = {}
+            elif not isinstance(response, dict):
+                if status in ("OK", "WARNING", "EMPTY"):
+                    raise CartumBadResponse(f"{function}: the answer's 'response' is not an object")
+                response = {"message": str(response)}  # an error told as bare text
             if status in ("OK", "WARNING", "EMPTY"):
                 return Answer(status, response)
             if status in ("UNAUTHORIZED", "AUTHORIZATION_ERROR"):
@@ -276,9 +342,7 @@ class CartumClient:
         offset = 0
         while True:
             answer = self.call("orders/get", {**params, "offset": offset, "limit": page_size})
-            raw_orders = answer.response.get("orders") or []
-            if not isinstance(raw_orders, list):
-                raise CartumBadResponse("orders/get: 'orders' is not a list")
+            raw_orders = _record_list(answer, "orders/get", "orders")
             yield parse_orders(raw_orders, self.name_order)
             if answer.status == "EMPTY" or len(raw_orders) < page_size:
                 return
@@ -289,16 +353,17 @@ class CartumClient:
         page = Page()
         for batch in self._batches(sorted(set(order_ids)), key="ids"):
             answer = self.call("orders/get", {"ids": batch})
-            raw_orders = answer.response.get("orders") or []
-            if not isinstance(raw_orders, list):
-                raise CartumBadResponse("orders/get: 'orders' is not a list")
+            raw_orders = _record_list(answer, "orders/get", "orders")
             page.extend(parse_orders(raw_orders, self.name_order))
         return page
 
     def list_statuses(self):
         """The store's statuses, custom ones included; CartumUndefinedFunction on old stores."""
         answer = self.call("orders/get_available_statuses")
-        return parse_statuses(answer.response.get("statuses") or {})
+        statuses = answer.response.get("statuses") or {}
+        if not isinstance(statuses, (dict, list)):
+            raise CartumBadResponse("orders/get_available_statuses: 'statuses' is not an object")
+        return parse_statuses(statuses)
 
     def update_statuses(self, updates):
         """Set statuses: ``updates`` is a list of dicts {order_id, status[, tracking_code]}.
@@ -331,7 +396,7 @@ class CartumClient:
             offset = 0
             while True:
                 answer = self.call("catalog/export", {"offset": offset, "limit": page_size})
-                raw_products = answer.response.get("products") or []
+                raw_products = _record_list(answer, "catalog/export", "products")
                 yield parse_products(raw_products)
                 if answer.status == "EMPTY" or len(raw_products) < page_size:
                     return
@@ -343,11 +408,12 @@ class CartumClient:
                 answer = self.call(
                     "catalog/export", {"expr": {"article": batch}, "limit": page_size}
                 )
-                yield parse_products(answer.response.get("products") or [])
+                yield parse_products(_record_list(answer, "catalog/export", "products"))
 
     def list_currencies(self):
         answer = self.call("currency/export")
-        return [parse_currency(raw) for raw in answer.response.get("currencies") or []]
+        currencies = _record_list(answer, "currency/export", "currencies")
+        return [parse_currency(raw) for raw in currencies]
 
     def store_currency(self):
         """The store's main currency: the one marked default, else the only enabled one."""
@@ -385,6 +451,25 @@ def _cartum_time(value):
     return str(value)
 
 
+def _record_list(answer, function, key):
+    records = answer.response.get(key) or []
+    if not isinstance(records, list):
+        raise CartumBadResponse(f"{function}: '{key}' is not a list")
+    return records
+
+
+def _deeper_than(value, limit):
+    """Whether JSON ``value`` nests more than ``limit`` levels (the value itself is level 1)."""
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
 def _message(response):
     if isinstance(response, dict):
         return str(response.get("message") or "").strip()
@@ -403,6 +488,12 @@ def _retry_after_seconds(header):
     except (TypeError, ValueError):
         return None
     return max(0.0, moment.timestamp() - time.time())
+
+
+def _read_failure(error):
+    if "timed out" in str(error).lower():
+        return "the store did not answer in time"
+    return "the connection was dropped while the answer was read"
 
 
 def _connection_failure(error):

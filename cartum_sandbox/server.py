@@ -17,6 +17,8 @@ STATUSES_FUNCTION = "orders/get_available_statuses"
 MAX_CATALOG_LIMIT = 500
 SHUTDOWN_POLL_SECONDS = 0.05
 NO_API_PAGE = "<html><body><h1>404 Not Found</h1></body></html>"
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+STREAM_CHUNK_BYTES = 64 * 1024
 
 
 class _BadRequest(Exception):
@@ -65,17 +67,26 @@ class SandboxApp:
             return Response(NO_API_PAGE, 404, mimetype="text/html")
         if request.method != "POST":
             return Response("Method Not Allowed", 405, headers={"Allow": "POST"})
-        envelope = faults.take_envelope()
+        envelope = faults.take_envelope() or faults.take_call_failure(function)
         if envelope is None:
             status, payload = self._dispatch(function, request)
             envelope = {"status": status, "response": payload}
-        body = json.dumps(envelope, ensure_ascii=False)
-        body = body.encode("utf-8")
+        oversize = faults.take_oversize()
+        if oversize is not None:
+            return _oversized_answer(envelope, *oversize, faults)
+        text = json.dumps(envelope, ensure_ascii=False)
+        depth = faults.take_deep()
+        if depth is not None:
+            head, tail = _split_envelope(envelope, "deep")
+            levels = max(depth - 2, 0)  # the envelope and its response are two levels
+            text = head + "[" * levels + "]" * levels + tail
+        # A store set up to answer in Windows-1251: its Cyrillic bytes are not UTF-8.
+        body = text.encode("cp1251", "replace") if faults.take_bad_utf8() else text.encode()
         if faults.take_garbage():
             body = b'["sandbox garbage: not an envelope"]'
         elif faults.take_truncation():
             body = body[: len(body) // 2]
-        return Response(body, 200, content_type="application/json; charset=utf-8")
+        return Response(body, 200, content_type=JSON_CONTENT_TYPE)
 
     def _dispatch(self, function, request):
         handler = self._handlers.get(function)
@@ -167,6 +178,36 @@ class SandboxApp:
 
     def _currency_export(self, body):
         return "OK", {"currencies": self.store.currency_snapshot()}
+
+
+def _split_envelope(envelope, key):
+    """JSON text of ``envelope`` before and after the value of a new first ``key`` of its
+    response, so that a value too big or too deep for json.dumps can be put in between."""
+    rest = json.dumps(envelope["response"], ensure_ascii=False)[1:-1]
+    head = f'{{"status": {json.dumps(envelope["status"])}, "response": {{"{key}": '
+    return head, (", " + rest if rest else "") + "}}"
+
+
+def _oversized_answer(envelope, size, declare_length, faults):
+    """The answer with a padding string that makes it ``size`` bytes, produced as it is sent."""
+    head, tail = _split_envelope(envelope, "padding")
+    head, tail = (head + '"').encode(), ('"' + tail).encode()
+    padding = max(size - len(head) - len(tail), 0)
+
+    def stream():
+        for part in (head, *_padding_chunks(padding), tail):
+            faults.note_streamed(len(part))
+            yield part
+
+    headers = {"Content-Length": str(len(head) + padding + len(tail))} if declare_length else {}
+    return Response(stream(), 200, headers=headers, content_type=JSON_CONTENT_TYPE)
+
+
+def _padding_chunks(size):
+    while size > 0:
+        chunk = min(size, STREAM_CHUNK_BYTES)
+        yield b"x" * chunk
+        size -= chunk
 
 
 def _drop_connection(environ):

@@ -53,6 +53,15 @@ class Faults:
             self._garbage_left = 0
             self._envelopes_left = 0
             self._envelope = None
+            self._oversize_left = 0
+            self._oversize = None
+            self._deep_left = 0
+            self._depth = 0
+            self._bad_utf8_left = 0
+            self._call_failures = {}
+            # Bytes of oversized answers the server handed to the socket: a client that stops
+            # reading early keeps this far below the answer's size.
+            self.streamed_bytes = 0
 
     def fail_next(self, n, status=503):
         with self._lock:
@@ -77,11 +86,41 @@ class Faults:
         with self._lock:
             self._garbage_left = n
 
-    def envelope_next(self, n, status, message=""):
-        """The next n requests: HTTP 200 with this answer status (e.g. EXCEPTION) and message."""
+    def envelope_next(self, n, status, message="", response=None):
+        """The next n requests: HTTP 200 with this answer status (e.g. EXCEPTION) and message,
+        or with ``response`` as given (e.g. a string where an object belongs)."""
         with self._lock:
             self._envelopes_left = n
-            self._envelope = {"status": status, "response": {"message": message}}
+            self._envelope = {
+                "status": status,
+                "response": {"message": message} if response is None else response,
+            }
+
+    def oversize_next(self, n, size_bytes, declare_length=True):
+        """The next n requests: the real answer padded to ``size_bytes`` of valid JSON, streamed;
+        with ``declare_length`` False it has no Content-Length (chunked)."""
+        with self._lock:
+            self._oversize_left = n
+            self._oversize = (size_bytes, declare_length)
+
+    def deep_next(self, n, depth):
+        """The next n requests: the real answer plus a value that makes it ``depth`` levels deep."""
+        with self._lock:
+            self._deep_left = n
+            self._depth = depth
+
+    def bad_utf8_next(self, n):
+        """The next n requests: the real answer in Windows-1251 while the header says UTF-8
+        (only an answer with non-Latin text, e.g. a Cyrillic name, holds non-UTF-8 bytes)."""
+        with self._lock:
+            self._bad_utf8_left = n
+
+    def fail_call(self, function, nth=1, status="ERROR", message="Sandbox refused the call"):
+        """The nth call of ``function`` from now is answered ``status`` with ``message``,
+        unread and unapplied; calls of other functions do not count."""
+        with self._lock:
+            envelope = {"status": status, "response": {"message": message}}
+            self._call_failures[function] = [nth, envelope]
 
     # The take_* methods are called by the server in the documented order; each consumes
     # one unit of its fault only when that fault fires.
@@ -120,6 +159,35 @@ class Faults:
         """A forced answer envelope to send now, or None."""
         with self._lock:
             return dict(self._envelope) if self._take("_envelopes_left") else None
+
+    def take_call_failure(self, function):
+        """A forced answer envelope for this call of ``function``, or None."""
+        with self._lock:
+            armed = self._call_failures.get(function)
+            if armed is None:
+                return None
+            armed[0] -= 1
+            if armed[0] > 0:
+                return None
+            del self._call_failures[function]
+            return armed[1]
+
+    def take_oversize(self):
+        """(size in bytes, declare the length) of an oversized answer to send now, or None."""
+        with self._lock:
+            return self._oversize if self._take("_oversize_left") else None
+
+    def take_deep(self):
+        with self._lock:
+            return self._depth if self._take("_deep_left") else None
+
+    def take_bad_utf8(self):
+        with self._lock:
+            return self._take("_bad_utf8_left")
+
+    def note_streamed(self, size):
+        with self._lock:
+            self.streamed_bytes += size
 
     def take_garbage(self):
         with self._lock:

@@ -444,7 +444,8 @@ def test_truncated_json_is_retried_then_reported(store, make_client):
     store.faults.truncate_next(1)
     assert client.list_currencies()
     store.faults.truncate_next(5)
-    with pytest.raises(CartumConnectionError, match="not valid JSON"):
+    message = r"currency/export: the answer is not valid JSON \(truncated or garbage\), after 2"
+    with pytest.raises(CartumConnectionError, match=message):
         client.list_currencies()
 
 
@@ -478,3 +479,98 @@ def test_json_that_is_not_an_envelope(store, make_client):
     store.faults.garbage_next(1)
     with pytest.raises(CartumBadResponse, match="currency/export"):
         client.list_currencies()
+
+
+# -- bounded answers -----------------------------------------------------------------------------
+
+
+def refused_once(store, client, call, match):
+    """Run ``call``, expect CartumBadResponse matching ``match``, and no second request."""
+    before = len(store.requests)
+    with pytest.raises(CartumBadResponse, match=match) as raised:
+        call()
+    assert len(store.requests) == before + 1  # not retried: the same answer would come back
+    assert client._token not in str(raised.value)
+    assert "s3cret-pass" not in str(raised.value)
+    return raised.value
+
+
+def test_answer_larger_than_declared_limit_is_refused(store, make_client):
+    client = make_client(max_answer_bytes=100_000)
+    client.list_currencies()
+    store.faults.oversize_next(5, 200_000)
+    refused_once(
+        store, client, client.list_currencies,
+        "currency/export: the store's answer is larger than 100000 bytes",
+    )
+
+
+def test_streamed_answer_is_read_no_further_than_the_limit(store, make_client):
+    client = make_client(max_answer_bytes=1024 * 1024)
+    client.list_currencies()
+    store.faults.oversize_next(1, 512 * 1024 * 1024, declare_length=False)
+    refused_once(store, client, client.list_currencies, "larger than 1048576 bytes")
+    # Socket buffers take a few megabytes more; reading on would take all 512.
+    assert store.faults.streamed_bytes < 64 * 1024 * 1024
+
+
+def test_answer_under_the_size_limit_is_read(store, make_client):
+    client = make_client(max_answer_bytes=100_000)
+    client.list_currencies()
+    store.faults.oversize_next(1, 90_000, declare_length=False)
+    assert client.store_currency().iso == "UAH"
+
+
+@pytest.mark.parametrize("depth", [33, 100_000])
+def test_answer_nested_too_deep_is_refused(store, make_client, depth):
+    client = make_client()
+    client.list_currencies()
+    store.faults.deep_next(1, depth)
+    refused_once(
+        store, client, client.list_currencies,
+        "currency/export: the answer is nested deeper than 32 levels",
+    )
+
+
+def test_answer_as_deep_as_the_limit_is_read(store, make_client):
+    client = make_client(max_answer_depth=12)
+    client.list_currencies()
+    store.faults.deep_next(1, 12)
+    assert client.store_currency().iso == "UAH"
+
+
+def test_answer_not_in_utf8_is_refused(store, make_client):
+    add_orders(store, 1)
+    client = make_client()
+    client.list_currencies()
+    store.faults.bad_utf8_next(1)
+    refused_once(
+        store, client, lambda: client.get_orders([1001]), "orders/get: the answer is not valid UTF"
+    )
+
+
+def test_response_that_is_not_an_object(store, make_client):
+    add_orders(store, 1)
+    client = make_client()
+    client.list_currencies()
+    store.faults.envelope_next(1, "OK", response="all good")
+    refused_once(store, client, client.list_currencies, "'response' is not an object")
+    store.faults.envelope_next(1, "EMPTY", response=[])  # PHP's empty array
+    assert next(client.list_orders()).items == []
+    store.faults.envelope_next(1, "ERROR", response="Order is locked")
+    with pytest.raises(CartumAnswerError, match="ERROR: Order is locked"):
+        client.list_currencies()
+
+
+def test_records_that_are_not_a_list(store, make_client):
+    client = make_client()
+    client.list_currencies()
+    store.faults.envelope_next(1, "OK", response={"currencies": "UAH"})
+    refused_once(store, client, client.list_currencies, "'currencies' is not a list")
+
+
+def test_wrong_type_in_a_product_refuses_only_that_product(store, make_client):
+    store.products["BAT-1"]["price"] = "cheap"
+    page = next(make_client().export_catalog())
+    assert [product.article for product in page.items] == ["DSP-1"]
+    assert str(page.errors[0]) == "Product BAT-1: field 'price' is not a number: 'cheap'"

@@ -312,6 +312,58 @@ def test_body_over_the_limit_drops_the_connection(sandbox, store, token):
     assert call(sandbox, "orders/get", token=token, ids=[1001])["status"] == "OK"
 
 
+def test_oversize_pads_the_real_answer(sandbox, store, token):
+    store.faults.oversize_next(2, 50_000)
+    sized = post(sandbox, "currency/export", token=token)
+    assert sized.headers["Content-Length"] == "50000"
+    assert len(sized.content) == 50_000
+    answer = sized.json()
+    assert answer["status"] == "OK"
+    assert len(answer["response"]["currencies"]) == 3
+    store.faults.oversize_next(1, 50_000, declare_length=False)
+    streamed = post(sandbox, "orders/get", token=token, ids=[9999])
+    assert "Content-Length" not in streamed.headers
+    assert len(streamed.content) == 50_000
+    assert streamed.json()["status"] == "EMPTY"
+
+
+def json_depth(value):
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return 1 + max((json_depth(item) for item in value), default=0)
+    return 0
+
+
+def test_deep_answer_has_the_depth_asked(sandbox, store, token):
+    store.faults.deep_next(1, 40)
+    answer = call(sandbox, "currency/export", token=token)
+    assert json_depth(answer) == 40
+    assert len(answer["response"]["currencies"]) == 3
+
+
+def test_bad_utf8_answers_in_windows_1251(sandbox, store, token):
+    store.faults.bad_utf8_next(1)
+    body = post(sandbox, "currency/export", token=token).content
+    with pytest.raises(UnicodeDecodeError):
+        body.decode("utf-8")
+    assert json.loads(body.decode("cp1251"))["response"]["currencies"][0]["title"] == "Гривня"
+
+
+def test_fail_call_refuses_the_nth_call_of_one_function(sandbox, store, token):
+    store.faults.fail_call("orders/update", nth=2, message="Store is busy")
+
+    def update(order_id):
+        orders = [{"order_id": order_id, "status": 6}]
+        return call(sandbox, "orders/update", token=token, orders=orders)
+
+    assert update(1001)["status"] == "OK"
+    assert call(sandbox, "currency/export", token=token)["status"] == "OK"
+    assert update(1002) == {"status": "ERROR", "response": {"message": "Store is busy"}}
+    assert update(1006)["status"] == "OK"
+    assert [u["order_id"] for u in store.status_updates] == [1001, 1006]
+
+
 # --- store helpers and seeds -------------------------------------------------------------
 
 
