@@ -34,6 +34,7 @@ from .errors import (
     CartumAuthError,
     CartumBadResponse,
     CartumConnectionError,
+    CartumError,
     CartumHTTPError,
     CartumUndefinedFunction,
 )
@@ -368,12 +369,30 @@ class CartumClient:
     def update_statuses(self, updates):
         """Set statuses: ``updates`` is a list of dicts {order_id, status[, tracking_code]}.
 
-        Returns one StatusUpdateResult per order; a WARNING answer fails only the orders its
-        log names.
+        Returns one StatusUpdateResult per order, in order. A WARNING answer fails only the
+        orders its log names (ok=False, delivered=True: Cartum refused them). When a batch's
+        call fails, that batch and the batches after it are not sent (the store is likely
+        failing): their results are ok=False, delivered=False with the error, so the caller
+        sends only those again; the results of earlier batches stand.
         """
         results = []
-        for batch in self._batches(list(updates), key="orders"):
-            answer = self.call("orders/update", {"orders": batch})
+        batches = list(self._batches(list(updates), key="orders"))
+        for index, batch in enumerate(batches):
+            try:
+                answer = self.call("orders/update", {"orders": batch})
+            except CartumError as error:
+                _logger.warning(
+                    "Cartum orders/update at %s: %d status update(s) not delivered: %s",
+                    self.base_url,
+                    sum(len(rest) for rest in batches[index:]),
+                    error,
+                )
+                results.extend(
+                    StatusUpdateResult(update["order_id"], False, str(error), delivered=False)
+                    for rest in batches[index:]
+                    for update in rest
+                )
+                break
             refused = {}
             if answer.status == "WARNING":
                 for entry in answer.response.get("log") or []:

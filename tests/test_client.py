@@ -346,8 +346,35 @@ def test_update_statuses_ok_and_warning(store, make_client):
         ]
     )
     assert [(r.order_id, r.ok) for r in results] == [(1001, True), (1002, True), (1003, False)]
+    assert all(result.delivered for result in results)
     assert results[2].message
     assert [(u["order_id"], u["status"]) for u in store.status_updates] == [(1001, 2), (1002, 6)]
+
+
+def test_failed_batch_keeps_earlier_results_and_stops(store, make_client, caplog):
+    add_orders(store, 250)
+    store.faults.fail_call("orders/update", nth=2, message="Store is busy")
+    updates = [{"order_id": order_id, "status": 2} for order_id in range(1001, 1251)]
+    results = make_client().update_statuses(updates)
+    assert [result.order_id for result in results] == list(range(1001, 1251))
+    assert all(result.ok and result.delivered for result in results[:100])
+    for result in results[100:]:  # the refused batch and the one never sent
+        assert (result.ok, result.delivered) == (False, False)
+        assert result.message == "orders/update: Cartum answered ERROR: Store is busy"
+    assert store.requests.count("orders/update") == 2
+    assert [update["order_id"] for update in store.status_updates] == list(range(1001, 1101))
+    assert "150 status update(s) not delivered" in caplog.text
+
+
+def test_first_batch_failing_returns_undelivered_results(store, make_client):
+    add_orders(store, 2)
+    store.faults.fail_next(10)
+    results = make_client(max_attempts=2).update_statuses(
+        [{"order_id": 1001, "status": 2}, {"order_id": 1002, "status": 2}]
+    )
+    assert [(r.ok, r.delivered) for r in results] == [(False, False), (False, False)]
+    assert "HTTP 503, after 2 attempt(s)" in results[0].message
+    assert store.status_updates == []
 
 
 def test_catalog_export_by_article(store, make_client):
