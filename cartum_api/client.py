@@ -16,6 +16,7 @@ Answers are bounded: one larger than ``max_answer_bytes``, nested deeper than
 would bring the same answer.
 """
 
+import copy
 import json
 import logging
 import random
@@ -92,8 +93,21 @@ class RateLimiter:
             self.sleep(delay)
 
 
+class _TokenState:
+    """The token of one store login, shared by a client and its interactive() copies."""
+
+    def __init__(self):
+        self.token = None
+        self.expires_at = 0.0
+        self.lock = threading.Lock()
+
+
 class CartumClient:
-    """One store's API: token kept and renewed, retries with backoff, a rate ceiling."""
+    """One store's API: token kept and renewed, retries with backoff, a rate ceiling.
+
+    One client may serve many threads at once: each thread gets its own HTTP session
+    (requests.Session is not thread-safe) and all share the token.
+    """
 
     def __init__(
         self,
@@ -132,16 +146,42 @@ class CartumClient:
         self.clock = clock
         self.sleep = sleep
         self.rate_limiter = RateLimiter(requests_per_second, clock, sleep)
-        self.session = requests.Session()
-        self._token = None
-        self._token_expires_at = 0.0
-        self._token_lock = threading.Lock()
+        self._tokens = _TokenState()
+        self._sessions = {}  # thread -> its requests.Session
+        self._sessions_lock = threading.Lock()
 
     def __repr__(self):
         return f"CartumClient(base_url={self.base_url!r}, login={self.login!r})"
 
+    @property
+    def session(self):
+        """The calling thread's HTTP session, opened on first use (again after close())."""
+        thread = threading.current_thread()
+        with self._sessions_lock:
+            session = self._sessions.get(thread)
+            if session is None:
+                # Odoo serves each HTTP request in a new thread: close the sessions of ended ones.
+                for ended in [other for other in self._sessions if not other.is_alive()]:
+                    self._sessions.pop(ended).close()
+                session = self._sessions[thread] = requests.Session()
+            return session
+
     def close(self):
-        self.session.close()
+        """Close every thread's session; a thread calling again later gets a new one."""
+        with self._sessions_lock:
+            sessions = list(self._sessions.values())
+            self._sessions.clear()  # cleared, not replaced: interactive() copies share it
+        for session in sessions:
+            session.close()
+
+    def interactive(self, read_timeout=10.0, max_attempts=2):
+        """A client for a call a user waits on: the same store, token, sessions and rate
+        ceiling, with a shorter read timeout, fewer attempts and shorter waits between them."""
+        quick = copy.copy(self)
+        quick.timeout = (self.timeout[0], read_timeout)
+        quick.max_attempts = max(1, max_attempts)
+        quick.backoff_cap = min(self.backoff_cap, read_timeout)
+        return quick
 
     # -- transport ---------------------------------------------------------------------------
 
@@ -273,8 +313,8 @@ class CartumClient:
         response = envelope.get("response") or {}
         token = response.get("token") if isinstance(response, dict) else None
         if status == "OK" and token:
-            self._token = token
-            self._token_expires_at = self.clock() + TOKEN_LIFETIME - self.token_renew_margin
+            self._tokens.token = token
+            self._tokens.expires_at = self.clock() + TOKEN_LIFETIME - self.token_renew_margin
             return
         if status == "UNDEFINED_FUNCTION":
             raise CartumUndefinedFunction("auth: the store has no API login function", "auth")
@@ -282,15 +322,16 @@ class CartumClient:
         raise CartumAuthError(f"The store refused the API login {self.login!r}: {message}")
 
     def _current_token(self):
-        with self._token_lock:
-            if not self._token or self.clock() >= self._token_expires_at:
+        tokens = self._tokens
+        with tokens.lock:
+            if not tokens.token or self.clock() >= tokens.expires_at:
                 self.authenticate()
-            return self._token
+            return tokens.token
 
     def _forget_token(self, token):
-        with self._token_lock:
-            if self._token == token:
-                self._token = None
+        with self._tokens.lock:
+            if self._tokens.token == token:
+                self._tokens.token = None
 
     def call(self, function, params=None, retry_safe=None):
         """Call an API function; returns an Answer for OK, WARNING and EMPTY, raises otherwise."""

@@ -1,6 +1,8 @@
 """The Cartum client against the sandbox, over real sockets."""
 
 import logging
+import threading
+import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -69,8 +71,6 @@ def test_shortened_token_lifetime_is_survived(store, make_client):
     store.token_lifetime = 0.05
     client = make_client()
     client.list_currencies()
-    import time
-
     time.sleep(0.1)
     client.list_currencies()
     assert store.requests.count("auth") == 2
@@ -92,7 +92,7 @@ def test_token_and_password_never_logged(store, make_client, caplog):
     store.faults.fail_next(2)
     client = make_client()
     client.list_currencies()
-    token = client._token
+    token = client._tokens.token
     assert token
     assert token not in caplog.text
     assert "s3cret-pass" not in caplog.text
@@ -517,7 +517,7 @@ def refused_once(store, client, call, match):
     with pytest.raises(CartumBadResponse, match=match) as raised:
         call()
     assert len(store.requests) == before + 1  # not retried: the same answer would come back
-    assert client._token not in str(raised.value)
+    assert client._tokens.token not in str(raised.value)
     assert "s3cret-pass" not in str(raised.value)
     return raised.value
 
@@ -601,3 +601,73 @@ def test_wrong_type_in_a_product_refuses_only_that_product(store, make_client):
     page = next(make_client().export_catalog())
     assert [product.article for product in page.items] == ["DSP-1"]
     assert str(page.errors[0]) == "Product BAT-1: field 'price' is not a number: 'cheap'"
+
+
+# -- threads and interactive calls ---------------------------------------------------------------
+
+
+def test_threads_share_one_client_while_it_is_closed(store, make_client):
+    add_orders(store, 16)
+    store.faults.latency = 0.01
+    client = make_client()
+    failures = []
+
+    def read(order_ids):
+        try:
+            for _ in range(5):
+                assert [o.order_id for o in client.get_orders(order_ids).items] == order_ids
+        except Exception as error:  # reported below: a thread's exception would be lost
+            failures.append(error)
+
+    def close_repeatedly():
+        for _ in range(10):
+            client.close()
+            time.sleep(0.01)
+
+    threads = [threading.Thread(target=read, args=([1001 + n, 1009 + n],)) for n in range(8)]
+    threads.append(threading.Thread(target=close_repeatedly))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert failures == []
+    assert store.requests.count("auth") == 1
+    assert store.requests.count("orders/get") == 40
+
+
+def test_each_thread_has_its_own_session(make_client):
+    client = make_client()
+    mine = client.session
+    assert client.session is mine
+    theirs = []
+    other = threading.Thread(target=lambda: theirs.append(client.session))
+    other.start()
+    other.join()
+    assert theirs[0] is not mine
+    client.close()
+    assert client.session is not mine  # a new session after close()
+    for _ in range(2):  # the second thread's first call closes the first one's session
+        thread = threading.Thread(target=lambda: theirs.append(client.session))
+        thread.start()
+        thread.join()
+    assert theirs[1] not in client._sessions.values()
+    assert theirs[2] in client._sessions.values()
+
+
+def test_interactive_client_shares_the_token(store, make_client):
+    client = make_client()
+    client.list_currencies()
+    quick = client.interactive(read_timeout=0.2, max_attempts=1)
+    assert quick.list_currencies()
+    assert store.requests.count("auth") == 1
+
+    store.expire_tokens()
+    quick.list_currencies()  # renews the token for both
+    client.list_currencies()
+    assert store.requests.count("auth") == 2
+
+    store.faults.latency = 0.5
+    with pytest.raises(CartumConnectionError, match="did not answer in time, after 1 attempt"):
+        quick.list_currencies()
+    assert client.list_currencies()  # the original keeps its patience
+    assert client.timeout[1] == 5.0 and client.max_attempts == 4
