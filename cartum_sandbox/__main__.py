@@ -17,6 +17,9 @@ def parse_arguments(argv=None):
     parser.add_argument("--products", type=int, default=500)
     parser.add_argument("--customers", type=int, default=1500)
     parser.add_argument("--random-seed", type=int, default=1)
+    parser.add_argument(
+        "--access-log", metavar="FILE", help="append one line per request to FILE (default: none)"
+    )
     return parser.parse_args(argv)
 
 
@@ -37,7 +40,7 @@ def main(argv=None):
         )
     # SIGTERM (e.g. from a test or a process manager) stops as cleanly as Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
-    with CartumSandbox(store, arguments.host, arguments.port, log_requests=True) as sandbox:
+    with CartumSandbox(store, arguments.host, arguments.port, arguments.access_log) as sandbox:
         print(f"Cartum sandbox: {sandbox.base_url}", flush=True)
         print(f"login: {store.login}", flush=True)
         print(f"password: {store.password}", flush=True)

@@ -1,7 +1,9 @@
 """HTTP front of the sandbox: the Cartum API functions over a real werkzeug server."""
 
 import contextlib
+import html
 import json
+import re
 import socket
 import threading
 import time
@@ -17,6 +19,8 @@ STATUSES_FUNCTION = "orders/get_available_statuses"
 MAX_CATALOG_LIMIT = 500
 SHUTDOWN_POLL_SECONDS = 0.05
 NO_API_PAGE = "<html><body><h1>404 Not Found</h1></body></html>"
+# The store admin's order page, as the addon's default admin URL template points to it.
+ADMIN_ORDER_PATH = re.compile(r"edit/orders/(\d+)")
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 STREAM_CHUNK_BYTES = 64 * 1024
 
@@ -45,6 +49,9 @@ class SandboxApp:
 
     def _respond(self, request):
         path = request.path.strip("/")
+        admin_order = ADMIN_ORDER_PATH.fullmatch(path)
+        if admin_order:
+            return self._order_page(int(admin_order.group(1)), request)
         if not path.startswith("api/"):
             return Response(NO_API_PAGE, 404, mimetype="text/html")
         function = path.removeprefix("api/")
@@ -87,6 +94,18 @@ class SandboxApp:
         elif faults.take_truncation():
             body = body[: len(body) // 2]
         return Response(body, 200, content_type=JSON_CONTENT_TYPE)
+
+    def _order_page(self, order_id, request):
+        if request.method not in ("GET", "HEAD"):
+            return Response("Method Not Allowed", 405, headers={"Allow": "GET"})
+        found = self.store.find_orders(ids=[order_id])
+        if not found:
+            return Response(NO_API_PAGE, 404, mimetype="text/html")
+        return Response(
+            _order_html(found[0], self.store.status_snapshot(), self.store.enabled_languages[0]),
+            200,
+            mimetype="text/html",
+        )
 
     def _dispatch(self, function, request):
         handler = self._handlers.get(function)
@@ -180,6 +199,38 @@ class SandboxApp:
         return "OK", {"currencies": self.store.currency_snapshot()}
 
 
+def _order_html(order, statuses, language):
+    status = statuses.get(order["stat_status"])
+    status_title = status["title"].get(language, "") if status else ""
+    customer = ", ".join(
+        str(order.get(key) or "")
+        for key in ("delivery_name", "delivery_phone", "delivery_email")
+        if order.get(key)
+    )
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(str(line.get(key, '')))}</td>"
+            for key in ("article", "title", "quantity", "price", "total_price")
+        )
+        + "</tr>"
+        for line in order.get("products") or []
+        if isinstance(line, dict)
+    )
+    title = f"Order {order['order_id']}"
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head><body>'
+        f"<h1>{title}</h1>"
+        f"<p>Status: {html.escape(status_title or str(order['stat_status']))}</p>"
+        f"<p>Customer: {html.escape(customer)}</p>"
+        "<table><tr><th>Article</th><th>Title</th><th>Quantity</th><th>Price</th>"
+        f"<th>Total</th></tr>{rows}</table>"
+        f"<p>Total: {html.escape(str(order.get('total_sum')))} "
+        f"{html.escape(str(order.get('currency')))}</p>"
+        "</body></html>"
+    )
+
+
 def _split_envelope(envelope, key):
     """JSON text of ``envelope`` before and after the value of a new first ``key`` of its
     response, so that a value too big or too deep for json.dumps can be put in between."""
@@ -256,22 +307,45 @@ class _SandboxRequestHandler(WSGIRequestHandler):
         # Keep-alive would read on, taking the dropped request's unread body for a new request.
         self.close_connection = True
 
-
-class _QuietRequestHandler(_SandboxRequestHandler):
-    """Tests and benchmarks send thousands of requests: no log line for each."""
-
     def log_request(self, code="-", size="-"):
-        pass
+        # Tests and benchmarks send thousands of requests: no line on the terminal for each,
+        # one line in the access log file when there is one.
+        access_log = self.server.access_log
+        if access_log is not None:
+            access_log.write(
+                f"{self.address_string()} - - [{self.log_date_time_string()}] "
+                f'"{self.requestline}" {code} {size}\n'
+            )
+
+
+class _AccessLog:
+    """An access log file that many server threads append lines to."""
+
+    def __init__(self, path):
+        # Open for the server's whole life, closed by close(): no context manager fits.
+        self._file = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+        self._lock = threading.Lock()
+
+    def write(self, line):
+        with self._lock:
+            self._file.write(line)
+
+    def close(self):
+        with self._lock:
+            self._file.close()
 
 
 class CartumSandbox:
-    """A running sandbox server; serves from a daemon thread between start() and stop()."""
+    """A running sandbox server; serves from a daemon thread between start() and stop().
 
-    def __init__(self, store, host="127.0.0.1", port=0, log_requests=False):
+    Requests are not logged, except to the file ``access_log`` when one is given.
+    """
+
+    def __init__(self, store, host="127.0.0.1", port=0, access_log=None):
         self.store = store
         self.host = host
         self.port = port
-        self.log_requests = log_requests
+        self.access_log = access_log
         self._server = None
         self._thread = None
 
@@ -285,8 +359,9 @@ class CartumSandbox:
             self.port,
             SandboxApp(self.store),
             threaded=True,
-            request_handler=_SandboxRequestHandler if self.log_requests else _QuietRequestHandler,
+            request_handler=_SandboxRequestHandler,
         )
+        self._server.access_log = _AccessLog(self.access_log) if self.access_log else None
         self.port = self._server.server_port  # the real one when port 0 was asked
         # A short poll interval: stop() waits for it, and tests stop a server per test.
         self._thread = threading.Thread(
@@ -304,6 +379,8 @@ class CartumSandbox:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+        if self._server.access_log is not None:
+            self._server.access_log.close()
         self._server = None
         self._thread = None
 

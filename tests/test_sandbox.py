@@ -223,7 +223,7 @@ def test_catalog_export_blanks_disabled_languages(sandbox, store, token):
     assert [product["article"] for product in products] == sorted(store.products)
     screen = next(product for product in products if product["article"] == "SRV-SCREEN")
     assert screen["title"] == {"ua": "Заміна екрана", "en": "Screen replacement", "ru": ""}
-    assert screen["parent"] == "Послуги"
+    assert (screen["parent"], screen["presence"]) == ("Послуги", "В наявності")
 
     store.enabled_languages = ("ua",)
     answer = call(sandbox, "catalog/export", token=token, expr={"article": "SRV-SCREEN"})
@@ -453,18 +453,29 @@ def test_generated_store_is_deterministic():
 # --- command line ------------------------------------------------------------------------
 
 
-def test_command_line_serves_the_demo_store():
+def run_command_line(*options):
+    """Start ``python -m cartum_sandbox`` on a free port; its base URL, login and password."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "cartum_sandbox", "--port", "0", "--seed", "demo"],
+        [sys.executable, "-m", "cartum_sandbox", "--port", "0", "--seed", "demo", *options],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
     )
+    details = [process.stdout.readline().split()[-1] for _ in range(3)]
+    return process, details
+
+
+def stop_command_line(process):
+    process.terminate()
+    _, errors = process.communicate(timeout=TIMEOUT)
+    assert process.returncode == 0
+    return errors
+
+
+def test_command_line_serves_the_demo_store_quietly():
+    process, (base_url, login, password) = run_command_line()
     try:
-        base_url = process.stdout.readline().split()[-1]
-        login = process.stdout.readline().split()[-1]
-        password = process.stdout.readline().split()[-1]
         api = f"{base_url}/api"
         auth = requests.post(
             f"{api}/auth/", json={"login": login, "password": password}, timeout=TIMEOUT
@@ -475,6 +486,45 @@ def test_command_line_serves_the_demo_store():
         assert answer["status"] == "OK"
         assert len(answer["response"]["orders"]) == 7
     finally:
-        process.terminate()
-        process.wait(timeout=TIMEOUT)
-    assert process.returncode == 0
+        errors = stop_command_line(process)
+    assert "POST" not in errors
+
+
+def test_command_line_access_log(tmp_path):
+    access_log = tmp_path / "access.log"
+    access_log.write_text("earlier line\n")
+    process, (base_url, login, _) = run_command_line("--access-log", str(access_log))
+    try:
+        requests.post(f"{base_url}/api/auth/", json={"login": login}, timeout=TIMEOUT)
+        requests.get(f"{base_url}/edit/orders/1001/", timeout=TIMEOUT)
+    finally:
+        errors = stop_command_line(process)
+    assert "POST" not in errors
+    lines = access_log.read_text().splitlines()
+    assert lines[0] == "earlier line"
+    assert lines[1].startswith("127.0.0.1 - - [")
+    assert lines[1].endswith('] "POST /api/auth/ HTTP/1.1" 200 -')
+    assert '"GET /edit/orders/1001/ HTTP/1.1" 200' in lines[2]
+    assert len(lines) == 3
+
+
+# --- admin pages -------------------------------------------------------------------------
+
+
+def test_admin_order_page(sandbox, store):
+    store.add_order(1100, lines=[("DSP-IP12", 1), {"title": "<Діагностика>", "price": 150}])
+    page = requests.get(f"{sandbox.base_url}/edit/orders/1100/", timeout=TIMEOUT)
+    assert page.status_code == 200
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert "<title>Order 1100</title>" in page.text
+    assert "Status: Нове" in page.text
+    assert "Customer: Олена Петренко, +380 67 123 45 67" in page.text
+    assert "<td>DSP-IP12</td><td>Дисплей iPhone 12 (OLED)</td><td>1</td>" in page.text
+    assert "<td>&lt;Діагностика&gt;</td>" in page.text
+    assert store.requests == []  # not an API call
+
+
+@pytest.mark.parametrize("path", ["/edit/orders/9999/", "/edit/orders/abc/", "/edit/", "/"])
+def test_other_pages_are_not_found(sandbox, path):
+    page = requests.get(f"{sandbox.base_url}{path}", timeout=TIMEOUT)
+    assert page.status_code == 404
