@@ -346,7 +346,7 @@ def run_benchmark(env, args):
         seed=args.seed,
         lines_per_order=args.lines,
     )
-    sync_runs = env["cartum.sync.run"]
+    importer = env["cartum.importer"]
     with CartumSandbox(shop) as sandbox:
         store = set_up_store(env, shop, sandbox.base_url)
         orders = first_import_orders(shop, store)
@@ -361,13 +361,13 @@ def run_benchmark(env, args):
         query_sources = QuerySources()
         with query_sources.counting() if args.query_sources else contextlib.nullcontext():
             first_run, first_cost = measure(
-                env, shop, lambda: sync_runs._import_store(store, trigger="manual")
+                env, shop, lambda: importer._run(store, trigger="manual")
             )
         check_run(first_run, {"imported": len(orders), "failed": 0}, "First import")
         check_same_records(env, counts_before, floor_steps)
 
         second_run, second_cost = measure(
-            env, shop, lambda: sync_runs._import_store(store, trigger="manual")
+            env, shop, lambda: importer._run(store, trigger="manual")
         )
         check_run(
             second_run,

@@ -9,7 +9,7 @@
     "website": "https://github.com/cartum-connector/cartum_connector",
     "maintainers": ["cartum-connector"],
     "development_status": "Beta",
-    "depends": ["repair", "mail"],
+    "depends": ["repair", "mail", "product"],
     "external_dependencies": {"python": ["cartum-connector-libs", "phonenumbers", "requests"]},
     "data": [
         "security/cartum_connector_security.xml",
@@ -19,6 +19,9 @@
         "views/cartum_store_views.xml",
         "views/cartum_sync_run_views.xml",
         "views/cartum_status_push_views.xml",
+        "views/cartum_product_link_views.xml",
+        "views/cartum_partner_link_views.xml",
+        "views/cartum_import_wizard_views.xml",
         "views/repair_order_views.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",
@@ -26,6 +29,10 @@
     "assets": {
         "web.assets_backend": [
             "cartum_connector/static/src/store_link_field/*",
+            "cartum_connector/static/src/scss/*",
+        ],
+        "web.assets_tests": [
+            "cartum_connector/static/tests/tours/*",
         ],
     },
 }

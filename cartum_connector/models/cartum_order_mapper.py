@@ -2,9 +2,24 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 from odoo import Command, api, fields, models
-from odoo.tools import html2plaintext, plaintext2html
+from odoo.tools import plaintext2html
 
-from cartum_api import phone_key
+from cartum_api import html_to_text, phone_key
+
+# Product descriptions from Cartum are cut to this many characters.
+DESCRIPTION_LIMIT = 4000
+# Lines without an article are identified by their title, under this prefix.
+TITLE_KEY_PREFIX = "title:"
+
+
+def line_key(line):
+    """What identifies an order line's product: its article, else its title."""
+    return line.article or f"{TITLE_KEY_PREFIX}{line.title}"
+
+
+def part_key(key, price):
+    """A part of a repair from Cartum is one line key at one unit price."""
+    return key, round(price, 4)
 
 
 @dataclass
@@ -14,7 +29,7 @@ class PreparedRecords:
     region: str | None
     partners_by_phone: dict = field(default_factory=dict)
     partners_by_email: dict = field(default_factory=dict)
-    products_by_article: dict = field(default_factory=dict)
+    products_by_key: dict = field(default_factory=dict)
     mappings_by_status: dict = field(default_factory=dict)
 
     def partner(self, customer):
@@ -27,27 +42,34 @@ class PreparedRecords:
 
 
 class CartumOrderMapper(models.AbstractModel):
-    """Where a Cartum order is mapped to Odoo values: customer, products, repair and parts."""
+    """Where a Cartum order is mapped to Odoo values: customer, products, categories, repair and
+    parts. It reads nothing from Cartum: the importer hands it the catalog data it fetched."""
 
     _name = "cartum.order.mapper"
     _description = "Cartum Order Mapper"
 
     @api.model
-    def _prepare(self, store, orders):
-        """Find, or create in batches, the contacts, products and categories of ``orders``."""
+    def _prepare(self, store, orders, catalog):
+        """Find, or create in batches, the contacts, products and categories of ``orders``, and
+        link them to the store. ``catalog``: Cartum's catalog data by article, of the articles
+        that ``_articles_not_in_odoo`` named."""
         prepared = PreparedRecords(region=store.company_id.country_id.code)
         self._prepare_partners(store, orders, prepared)
-        self._prepare_products(store, orders, prepared)
-        if {order.status_id for order in orders} - set(
-            store.status_mapping_ids.mapped("cartum_status_id")
-        ):
-            store._refresh_statuses()  # the store added a status since the mapping was made
+        self._prepare_products(store, orders, prepared, catalog)
         prepared.mappings_by_status = {
             mapping.cartum_status_id: mapping for mapping in store.status_mapping_ids
         }
         return prepared
 
     # -- contacts -----------------------------------------------------------------------------
+
+    @api.model
+    def _customer_key(self, customer, region):
+        """How a contact is known to a store: its phone in E.164, else its e-mail."""
+        key = phone_key(customer.phone, region)
+        if key:
+            return f"+{key}"
+        return (customer.email or "").lower()
 
     @api.model
     def _prepare_partners(self, store, orders, prepared):
@@ -77,13 +99,17 @@ class CartumOrderMapper(models.AbstractModel):
         customers = [by_phone[key] for key in missing_phones] + [
             by_email[email] for email in missing_emails
         ]
-        if not customers:
-            return
-        created = Partner.create([self._partner_values(store, customer) for customer in customers])
-        created_by_phone = created[: len(missing_phones)]
-        prepared.partners_by_phone.update(zip(missing_phones, created_by_phone, strict=True))
-        created_by_email = created[len(missing_phones) :]
-        prepared.partners_by_email.update(zip(missing_emails, created_by_email, strict=True))
+        if customers:
+            created = Partner.create(
+                [self._partner_values(store, customer) for customer in customers]
+            )
+            created_by_phone = created[: len(missing_phones)]
+            prepared.partners_by_phone.update(zip(missing_phones, created_by_phone, strict=True))
+            created_by_email = created[len(missing_phones) :]
+            prepared.partners_by_email.update(zip(missing_emails, created_by_email, strict=True))
+        links = [(f"+{key}", partner.id) for key, partner in prepared.partners_by_phone.items()]
+        links += [(email, partner.id) for email, partner in prepared.partners_by_email.items()]
+        self.env["cartum.partner.link"]._upsert(store, links)
 
     @api.model
     def _partner_values(self, store, customer):
@@ -98,83 +124,111 @@ class CartumOrderMapper(models.AbstractModel):
     # -- products -----------------------------------------------------------------------------
 
     @api.model
-    def _prepare_products(self, store, orders, prepared):
-        lines_by_article = {}
+    def _product_model(self, store):
+        language = store._odoo_language()
+        return self.env["product.product"].sudo().with_context(lang=language or "en_US")
+
+    @api.model
+    def _lines_by_key(self, orders):
+        lines = {}
         for order in orders:
             for line in order.lines:
-                lines_by_article.setdefault(line.article, line)
-        if not lines_by_article:
-            return
-        language = store._odoo_language()
-        Product = self.env["product.product"].sudo().with_context(lang=language or "en_US")
+                lines.setdefault(line_key(line), line)
+        return lines
+
+    @api.model
+    def _match_existing(self, store, lines_by_key, by_key):
+        """Fill ``by_key`` with the existing products of the lines: by the store's key for lines
+        with an article, by name for lines without one."""
+        Product = self._product_model(store)
         shared = [("company_id", "in", [False, store.company_id.id])]
-        by_article = prepared.products_by_article
-        if store.product_match_key == "default_code":
-            found = Product.search([("default_code", "in", list(lines_by_article)), *shared])
+        articles = [line.article for line in lines_by_key.values() if line.article]
+        if articles and store.product_match_key == "default_code":
+            found = Product.search([("default_code", "in", articles), *shared])
             for product in found.sorted("id"):
-                by_article.setdefault(product.default_code, product)
-        else:
-            self._match_by_name(
-                Product,
-                shared,
-                {article: line.title for article, line in lines_by_article.items()},
-                by_article,
-            )
-        missing = [article for article in lines_by_article if article not in by_article]
-        if not missing:
-            return
-        catalog = {
-            product.article: product
-            for page in store._cartum_client().export_catalog(missing)
-            for product in page.items
+                by_key.setdefault(product.default_code, product)
+        names_by_key = {
+            key: line.title
+            for key, line in lines_by_key.items()
+            if not line.article or store.product_match_key == "name"
         }
-        if store.product_match_key == "name":
+        self._match_by_name(Product, shared, names_by_key, by_key)
+
+    @api.model
+    def _articles_not_in_odoo(self, store, orders):
+        """Articles of ``orders`` that no product in Odoo matches: the importer reads their
+        catalog data from Cartum before mapping."""
+        lines_by_key = self._lines_by_key(orders)
+        by_key = {}
+        self._match_existing(store, lines_by_key, by_key)
+        return sorted(
+            line.article for key, line in lines_by_key.items() if key not in by_key and line.article
+        )
+
+    @api.model
+    def _prepare_products(self, store, orders, prepared, catalog):
+        lines_by_key = self._lines_by_key(orders)
+        if not lines_by_key:
+            return
+        Product = self._product_model(store)
+        shared = [("company_id", "in", [False, store.company_id.id])]
+        by_key = prepared.products_by_key
+        self._match_existing(store, lines_by_key, by_key)
+        missing = [key for key in lines_by_key if key not in by_key]
+        if missing and store.product_match_key == "name":
             # The order line's title is in the buyer's language; the catalog's in the store's.
             self._match_by_name(
                 Product,
                 shared,
-                {a: self._title(store, catalog.get(a), lines_by_article[a]) for a in missing},
-                by_article,
+                {key: self._title(store, catalog.get(key), lines_by_key[key]) for key in missing},
+                by_key,
             )
-            missing = [article for article in missing if article not in by_article]
-        if not missing:
-            return
+            missing = [key for key in missing if key not in by_key]
+        if missing:
+            self._create_products(store, lines_by_key, missing, catalog, by_key)
+        self.env["cartum.product.link"]._upsert(
+            store,
+            [(line.article, by_key[key].id) for key, line in lines_by_key.items() if line.article],
+        )
+
+    @api.model
+    def _create_products(self, store, lines_by_key, missing, catalog, by_key):
         categories = self._prepare_categories(
-            {catalog[a].category_name for a in missing if a in catalog and catalog[a].category_name}
+            {catalog[key].category_path for key in missing if key in catalog}
         )
         units = self.env.ref("uom.product_uom_unit")
         default_category = self.env.ref("product.product_category_all")
         values_by_identity = {}
-        for article in missing:
-            catalog_product = catalog.get(article)
-            category = categories.get(catalog_product.category_name) if catalog_product else None
+        for key in missing:
+            line = lines_by_key[key]
+            catalog_product = catalog.get(key)
+            category = categories.get(catalog_product.category_path) if catalog_product else None
             values = self._product_values(
-                store,
-                lines_by_article[article],
-                catalog_product,
-                category or default_category,
-                units,
+                store, line, catalog_product, category or default_category, units
             )
             # Two new lines that identify the same product (same reference or same name) get
             # one product.
-            identity = article if store.product_match_key == "default_code" else values["name"]
-            values_by_identity.setdefault(identity, (values, []))[1].append(article)
-        created = Product.create([values for values, _articles in values_by_identity.values()])
-        for product, (_values, articles) in zip(created, values_by_identity.values(), strict=True):
-            for article in articles:
-                by_article[article] = product
+            by_reference = line.article and store.product_match_key == "default_code"
+            identity = line.article if by_reference else values["name"]
+            values_by_identity.setdefault(identity, (values, []))[1].append(key)
+        created = self._product_model(store).create(
+            [values for values, _keys in values_by_identity.values()]
+        )
+        for product, (_values, keys) in zip(created, values_by_identity.values(), strict=True):
+            for key in keys:
+                by_key[key] = product
 
     @api.model
-    def _match_by_name(self, Product, shared, names_by_article, by_article):
-        names = {name for name in names_by_article.values() if name}
+    def _match_by_name(self, Product, shared, names_by_key, by_key):
+        names = {name for name in names_by_key.values() if name}
         if not names:
             return
         by_name = {}
         for product in Product.search([("name", "in", list(names)), *shared]).sorted("id"):
             by_name.setdefault(product.name, product)
-        for article, name in names_by_article.items():
+        for key, name in names_by_key.items():
             if name in by_name:
-                by_article[article] = by_name[name]
+                by_key[key] = by_name[name]
 
     @api.model
     def _title(self, store, catalog_product, line):
@@ -183,20 +237,38 @@ class CartumOrderMapper(models.AbstractModel):
         return line.title or line.article
 
     @api.model
-    def _prepare_categories(self, names):
-        """The existing category of each name (the oldest one), else a new one."""
-        if not names:
+    def _prepare_categories(self, paths):
+        """The category of each path (``("Parts", "Screens")``): each level is the existing
+        category of that name under the same parent, else a new one. One query reads them all,
+        and one create per level makes the missing ones."""
+        paths = {path for path in paths if path}
+        if not paths:
             return {}
         Category = self.env["product.category"].sudo()
-        by_name = {}
+        names = {name for path in paths for name in path}
+        by_parent_and_name = {}
         for category in Category.search([("name", "in", list(names))], order="id"):
-            by_name.setdefault(category.name, category)
-        missing = sorted(names - set(by_name))
-        if missing:
-            by_name.update(
-                zip(missing, Category.create([{"name": name} for name in missing]), strict=True)
-            )
-        return by_name
+            by_parent_and_name.setdefault((category.parent_id.id, category.name), category)
+        by_path = {(): Category.browse()}
+        for depth in range(1, max(len(path) for path in paths) + 1):
+            prefixes = sorted({path[:depth] for path in paths if len(path) >= depth})
+            missing = []
+            for prefix in prefixes:
+                parent = by_path[prefix[:-1]]
+                category = by_parent_and_name.get((parent.id or False, prefix[-1]))
+                if category:
+                    by_path[prefix] = category
+                else:
+                    missing.append(prefix)
+            if missing:
+                created = Category.create(
+                    [
+                        {"name": prefix[-1], "parent_id": by_path[prefix[:-1]].id}
+                        for prefix in missing
+                    ]
+                )
+                by_path.update(zip(missing, created, strict=True))
+        return {path: by_path[path] for path in paths}
 
     @api.model
     def _product_values(self, store, line, catalog_product, category, units):
@@ -207,8 +279,8 @@ class CartumOrderMapper(models.AbstractModel):
             price = catalog_product.price or price
         return {
             "name": self._title(store, catalog_product, line),
-            "default_code": line.article,
-            "description_sale": html2plaintext(description) if description else False,
+            "default_code": line.article or False,
+            "description_sale": html_to_text(description, DESCRIPTION_LIMIT) or False,
             "categ_id": category.id,
             "uom_id": units.id,
             "uom_po_id": units.id,
@@ -240,36 +312,63 @@ class CartumOrderMapper(models.AbstractModel):
             "cartum_amount_total": order.total_sum,
             "cartum_delivery_digest": self._delivery_digest(order),
             "move_ids": [
-                Command.create(self._part_values(store, prepared, article, part))
-                for article, part in self._wanted_parts(order).items()
+                Command.create(self._part_values(store, prepared, key, quantity))
+                for key, quantity in self._wanted_parts(order).items()
             ],
         }
 
     @api.model
     def _wanted_parts(self, order):
-        """Cartum's lines by article (an article on two lines is one part): qty, unit price."""
+        """Cartum's lines as parts: {(line key, unit price): quantity}. Lines with the same
+        article and unit price are one part; another price is another part."""
         parts = {}
         for line in order.lines:
-            quantity, total = parts.get(line.article, (0.0, 0.0))
-            parts[line.article] = (quantity + line.quantity, total + line.total_price)
-        return {
-            article: (quantity, round(total / quantity, 2) if quantity else 0.0)
-            for article, (quantity, total) in parts.items()
-        }
+            key = part_key(line_key(line), line.price)
+            parts[key] = parts.get(key, 0.0) + line.quantity
+        return parts
 
     @api.model
-    def _part_values(self, store, prepared, article, part):
-        quantity, price = part
-        product = prepared.products_by_article[article]
+    def _part_values(self, store, prepared, key, quantity):
+        line_key_, price = key
+        product = prepared.products_by_key[line_key_]
         return {
             "product_id": product.id,
             "product_uom_qty": quantity,
             "product_uom": product.uom_id.id,
             "price_unit": price,
             "repair_line_type": "add",
-            "cartum_article": article,
+            "cartum_article": "" if line_key_.startswith(TITLE_KEY_PREFIX) else line_key_,
+            "cartum_line_key": line_key_,
             "company_id": store.company_id.id,
         }
+
+    @api.model
+    def _part_label(self, key):
+        line_key_, price = key
+        return f"{line_key_.removeprefix(TITLE_KEY_PREFIX)} @ {price:.2f}"
+
+    @api.model
+    def _skipped_lines_message(self, order):
+        if not order.skipped_lines:
+            return Markup()
+        items = Markup("").join(Markup("<li>%s</li>") % line for line in order.skipped_lines)
+        return Markup("<p>%s</p><ul>%s</ul>") % (
+            self.env._("These lines of the Cartum order could not be imported:"),
+            items,
+        )
+
+    # -- links of contacts and products to the store ------------------------------------------
+
+    @api.model
+    def _touch_links(self, store, orders):
+        """Orders read again and unchanged: their contacts' and products' links were read too."""
+        if not orders:
+            return
+        region = store.company_id.country_id.code
+        customer_keys = {self._customer_key(order.customer, region) for order in orders}
+        articles = {line.article for order in orders for line in order.lines if line.article}
+        self.env["cartum.partner.link"]._touch(store, customer_keys - {""})
+        self.env["cartum.product.link"]._touch(store, articles)
 
     # -- delivery -----------------------------------------------------------------------------
 
@@ -283,8 +382,11 @@ class CartumOrderMapper(models.AbstractModel):
         rows = []
         if delivery.method:
             rows.append((self.env._("Delivery method"), delivery.method))
-        if delivery.price is not None:
-            rows.append((self.env._("Delivery cost"), f"{delivery.price:.2f} {order.currency}"))
+        if delivery.price is None:
+            cost = self.env._("not calculated")
+        else:
+            cost = f"{delivery.price:.2f} {order.currency}"
+        rows.append((self.env._("Delivery cost"), cost))
         address = ", ".join(part for part in (delivery.city, delivery.address) if part)
         if address:
             rows.append((self.env._("Delivery address"), address))

@@ -1,22 +1,23 @@
-import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
 
-from cartum_api import CartumError
-
-_logger = logging.getLogger(__name__)
+from .cartum_status_mapping import REPAIR_STATES
 
 MAX_ATTEMPTS = 12
 MAX_RETRY_DELAY = timedelta(hours=6)
+# Housekeeping: pushes that are no longer pending are kept 30 days.
+FINISHED_PUSH_KEEP = timedelta(days=30)
 
 
 class CartumStatusPush(models.Model):
     """Outbox of status changes to send to Cartum.
 
-    A push is stored in the same transaction as the state change that caused it, sent right
-    after that transaction commits, and retried by the scheduled job while Cartum fails: the
-    user's action never waits for Cartum nor fails because of it.
+    A push is stored in the same transaction as the state change that caused it, and that
+    transaction triggers the scheduled job that sends it, seconds after the commit; the job
+    retries while Cartum fails. The user's action never waits for Cartum nor fails because of
+    it. When Cartum changes the order meanwhile, the last change wins: the import cancels the
+    waiting push and says so in the chatter.
     """
 
     _name = "cartum.status.push"
@@ -28,7 +29,7 @@ class CartumStatusPush(models.Model):
     company_id = fields.Many2one(related="store_id.company_id", store=True, index=True)
     cartum_status_id = fields.Integer(string="Cartum Status ID", required=True)
     cartum_status_name = fields.Char(string="Cartum Status")
-    repair_state = fields.Char()
+    repair_state = fields.Selection(REPAIR_STATES, string="Repair State")
     state = fields.Selection(
         [
             ("pending", "Pending"),
@@ -36,6 +37,7 @@ class CartumStatusPush(models.Model):
             ("refused", "Refused by Cartum"),
             ("failed", "Gave up"),
             ("superseded", "Superseded"),
+            ("cancelled", "Cancelled: changed in Cartum"),
         ],
         default="pending",
         required=True,
@@ -50,7 +52,7 @@ class CartumStatusPush(models.Model):
     def _enqueue(self, repairs):
         """Queue the Cartum status mapped to each repair's new state, if any and if new."""
         pushes = []
-        for repair in repairs:
+        for repair in repairs.sudo():
             mapping = repair.cartum_store_id.status_mapping_ids.filtered(
                 lambda m, state=repair.state: m.outbound_state == state
             )[:1]
@@ -72,33 +74,36 @@ class CartumStatusPush(models.Model):
             [("repair_id", "in", [push["repair_id"] for push in pushes]), ("state", "=", "pending")]
         ).state = "superseded"
         created = self.sudo().create(pushes)
-        self._send_after_commit(created)
+        # Sent by the scheduled job, started right after this transaction commits.
+        self.env.ref("cartum_connector.ir_cron_cartum_status_push").sudo()._trigger()
         return created
 
     @api.model
-    def _send_after_commit(self, pushes):
-        pending_ids = self.env.cr.postcommit.data.setdefault("cartum.status.push.ids", set())
-        if not pending_ids:
-            dbname, uid, context = self.env.cr.dbname, self.env.uid, dict(self.env.context)
-
-            registry = self.env.registry
-
-            def send():
-                try:
-                    with registry.cursor() as cr:
-                        env = api.Environment(cr, uid, context)
-                        env["cartum.status.push"].browse(sorted(pending_ids))._send()
-                except Exception:
-                    # The scheduled job sends it later; the user's transaction is already saved.
-                    _logger.exception("Sending Cartum statuses after commit failed (db %s)", dbname)
-
-            self.env.cr.postcommit.add(send)
-        pending_ids.update(pushes.ids)
+    def _cancel_for_cartum_change(self, repair, mapping):
+        """Cartum changed the order's status after Odoo queued its own: Cartum's, the later
+        change, wins, and the chatter says which status from Odoo was not sent."""
+        waiting = self.sudo().search([("repair_id", "=", repair.id), ("state", "=", "pending")])
+        if not waiting:
+            return
+        waiting.write({"state": "cancelled"})
+        repair.message_post(
+            body=self.env._(
+                "The order's status was changed in Cartum to %(cartum)s after Odoo queued "
+                "%(odoo)s: the later change, Cartum's, was kept and %(odoo)s was not sent.",
+                cartum=mapping.name if mapping else repair.cartum_status_code,
+                odoo=waiting[0].cartum_status_name or waiting[0].cartum_status_id,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
 
     @api.model
     def _cron_send_pending(self, limit=500):
         due = self.search(
-            [("state", "=", "pending"), ("next_attempt_at", "<=", fields.Datetime.now())],
+            [
+                ("state", "=", "pending"),
+                ("next_attempt_at", "<=", fields.Datetime.now()),
+                ("store_id.sync_paused", "=", False),
+            ],
             limit=limit,
             order="next_attempt_at, id",
         )
@@ -123,13 +128,13 @@ class CartumStatusPush(models.Model):
                 }
                 for push in store_pushes
             ]
-            try:
-                results = store._cartum_client().update_statuses(updates)
-            except CartumError as error:
-                store_pushes._retry_later(str(error))
-                continue
+            # Batches Cartum applied keep their results when a later batch fails.
+            results = self.env["cartum.adapter"]._client(store).update_statuses(updates)
             for push, result in zip(store_pushes, results, strict=True):
-                push._record_result(result)
+                if result.delivered:
+                    push._record_result(result)
+                else:
+                    push._retry_later(result.message)
 
     def _record_result(self, result):
         now = fields.Datetime.now()
@@ -145,6 +150,9 @@ class CartumStatusPush(models.Model):
             self.repair_id.with_context(
                 cartum_inbound=True
             ).cartum_status_code = self.cartum_status_id
+            self.env["cartum.sync.failure"]._resolve(
+                self.store_id, [self.repair_id.cartum_external_id], "status"
+            )
             return
         message = self.env._(
             "Cartum refused the status %(status)s: %(reason)s",
@@ -172,9 +180,19 @@ class CartumStatusPush(models.Model):
             delay = min(MAX_RETRY_DELAY, timedelta(minutes=2**attempts))
             push.write({"attempts": attempts, "last_error": error, "next_attempt_at": now + delay})
 
+    @api.autovacuum
+    def _gc_finished_pushes(self):
+        self.search(
+            [
+                ("state", "!=", "pending"),
+                ("write_date", "<", fields.Datetime.now() - FINISHED_PUSH_KEEP),
+            ]
+        ).unlink()
+
     def action_retry_now(self):
+        """Send again now, through the scheduled job: the click does not wait on Cartum."""
         self.env["cartum.store"]._check_cartum_manager()
-        self.filtered(lambda push: push.state in ("pending", "failed")).write(
+        self.filtered(lambda push: push.state in ("pending", "failed")).sudo().write(
             {"state": "pending", "next_attempt_at": fields.Datetime.now()}
         )
-        self._send()
+        self.env.ref("cartum_connector.ir_cron_cartum_status_push").sudo()._trigger()

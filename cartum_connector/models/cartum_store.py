@@ -1,20 +1,11 @@
+import string
 from datetime import timedelta
 
 import pytz
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 
-from cartum_api import (
-    FIRST_LAST,
-    LAST_FIRST,
-    CartumApiUnavailable,
-    CartumAuthError,
-    CartumClient,
-    CartumConnectionError,
-    CartumError,
-    CartumUndefinedFunction,
-    Status,
-)
+from cartum_api import FIRST_LAST, LAST_FIRST
 
 # Cartum's language codes and the Odoo languages they fill.
 CARTUM_LANGUAGES = [
@@ -37,23 +28,11 @@ ODOO_LANGUAGE_CODES = {
     "ro": "ro_RO",
     "cs": "cs_CZ",
 }
-# Statuses every Cartum store has; used when an older store cannot list its own.
-STANDARD_STATUSES = [
-    Status(1, {"ua": "Нове", "en": "New"}, False),
-    Status(2, {"ua": "В обробці", "en": "Processing"}, False),
-    Status(3, {"ua": "Виконано", "en": "Delivered"}, True),
-    Status(4, {"ua": "Скасовано", "en": "Canceled"}, False),
-    Status(6, {"ua": "Відправлено", "en": "Shipping"}, False),
-]
 DEFAULT_ADMIN_ORDER_URL = "{url}/edit/orders/{order_id}/"
 # New orders are searched by creation time from the newest one seen, minus this overlap, so that
 # an order saved late in Cartum (or on a clock at the window's edge) is never missed.
 IMPORT_OVERLAP = timedelta(minutes=30)
 FIRST_IMPORT_PERIOD = timedelta(days=60)
-
-# One client per store and process: it keeps the store's token (600 s) between runs, in
-# memory only.
-_clients = {}
 
 
 class CartumStore(models.Model):
@@ -99,7 +78,14 @@ class CartumStore(models.Model):
         help="Language of the product names and descriptions that are imported.",
     )
     available_languages = fields.Char(
-        readonly=True, help="Languages the store exposes, read by Test Connection."
+        string="Available Language Codes",
+        readonly=True,
+        help="Cartum codes of the languages the store exposes, read by Test Connection.",
+    )
+    available_languages_names = fields.Char(
+        string="Available Languages",
+        compute="_compute_available_languages_names",
+        help="Languages the store exposes, read by Test Connection.",
     )
     product_match_key = fields.Selection(
         [("default_code", "Internal Reference"), ("name", "Name")],
@@ -133,6 +119,24 @@ class CartumStore(models.Model):
     sync_interval = fields.Integer(
         string="Sync Every (minutes)", default=5, required=True, tracking=True
     )
+    sync_paused = fields.Boolean(
+        string="Pause Sync",
+        tracking=True,
+        help="Stops the store's scheduled jobs (import, status pushes, product refresh) "
+        "without archiving the store.",
+    )
+    writeoff_read_days = fields.Integer(
+        string="Read Written-off Orders For (days)",
+        default=30,
+        required=True,
+        help="After a repair's parts are written off, its Cartum order is still read for this "
+        "many days: a change made in Cartum is then noted in the chatter, not applied.",
+    )
+    update_product_data = fields.Boolean(
+        string="Cartum updates product names and sale prices",
+        help="When on, the product refresh also writes Cartum's current title (in the import "
+        "language) and price to the product. When off, they are only shown on its Cartum link.",
+    )
     requests_per_second = fields.Float(
         default=5.0, help="Ceiling on API calls per second to this store."
     )
@@ -144,6 +148,12 @@ class CartumStore(models.Model):
         "{order_id} the order number. Default: " + DEFAULT_ADMIN_ORDER_URL,
     )
     cron_id = fields.Many2one("ir.cron", string="Scheduled Job", readonly=True, copy=False)
+    first_import_at = fields.Datetime(
+        string="First Import Started",
+        readonly=True,
+        copy=False,
+        help="Orders created before this moment and finished when read are never imported.",
+    )
     import_cursor = fields.Datetime(
         string="Orders Imported Up To",
         readonly=True,
@@ -161,7 +171,12 @@ class CartumStore(models.Model):
     status_mapping_ids = fields.One2many("cartum.status.mapping", "store_id", copy=False)
     sync_run_ids = fields.One2many("cartum.sync.run", "store_id", string="Sync Runs")
     repair_count = fields.Integer(compute="_compute_repair_count")
-    open_failure_count = fields.Integer(compute="_compute_open_failure_count")
+    open_failure_count = fields.Integer(compute="_compute_dashboard")
+    pending_push_count = fields.Integer(compute="_compute_dashboard")
+    imported_today_count = fields.Integer(string="Imported Today", compute="_compute_dashboard")
+    imported_week_count = fields.Integer(string="Imported in 7 Days", compute="_compute_dashboard")
+    last_sync_at = fields.Datetime(string="Last Sync", compute="_compute_dashboard")
+    next_sync_at = fields.Datetime(string="Next Sync", related="cron_id.nextcall")
 
     _sql_constraints = [
         (
@@ -190,14 +205,60 @@ class CartumStore(models.Model):
         for store in self:
             store.repair_count = counts.get(store, 0)
 
-    def _compute_open_failure_count(self):
-        counts = dict(
-            self.env["cartum.sync.failure"]._read_group(
-                [("store_id", "in", self.ids), ("state", "=", "open")], ["store_id"], ["__count"]
+    def _compute_dashboard(self):
+        def count_by_store(model, domain):
+            return dict(
+                self.env[model]._read_group(
+                    [("store_id", "in", self.ids), *domain], ["store_id"], ["__count"]
+                )
+            )
+
+        today = fields.Datetime.to_datetime(fields.Date.context_today(self))
+        failures = count_by_store("cartum.sync.failure", [("state", "=", "open")])
+        pushes = count_by_store("cartum.status.push", [("state", "=", "pending")])
+        week_start = today - timedelta(days=6)
+        imported = [
+            (store, fields.Datetime.to_datetime(day), count)
+            for store, day, count in self.env["repair.order"]._read_group(
+                [("cartum_store_id", "in", self.ids), ("create_date", ">=", week_start)],
+                ["cartum_store_id", "create_date:day"],
+                ["__count"],
+            )
+        ]
+        last_syncs = dict(
+            self.env["cartum.sync.run"]._read_group(
+                [("store_id", "in", self.ids), ("state", "in", ("done", "partial"))],
+                ["store_id"],
+                ["finished_at:max"],
             )
         )
         for store in self:
-            store.open_failure_count = counts.get(store, 0)
+            store.open_failure_count = failures.get(store, 0)
+            store.pending_push_count = pushes.get(store, 0)
+            store.imported_today_count = sum(
+                count for s, day, count in imported if s == store and day >= today
+            )
+            store.imported_week_count = sum(count for s, _day, count in imported if s == store)
+            store.last_sync_at = last_syncs.get(store)
+
+    @api.depends("available_languages")
+    def _compute_available_languages_names(self):
+        names = dict(CARTUM_LANGUAGES)
+        for store in self:
+            codes = [code for code in (store.available_languages or "").split(",") if code]
+            store.available_languages_names = ", ".join(names.get(code, code) for code in codes)
+
+    @api.constrains("admin_order_url")
+    def _check_admin_order_url(self):
+        for store in self:
+            if store._admin_order_url("1") is None:
+                raise ValidationError(
+                    self.env._(
+                        "The admin order URL of %(store)s must be an http:// or https:// "
+                        "address, and may use only {url} and {order_id}.",
+                        store=store.name,
+                    )
+                )
 
     @api.constrains("url")
     def _check_url(self):
@@ -220,14 +281,21 @@ class CartumStore(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        if {"name", "active", "sync_interval"} & set(vals):
+        if {"name", "active", "sync_interval", "sync_paused"} & set(vals):
             self._sync_cron()
         if {"url", "login", "password"} & set(vals):
             self.sudo().connection_state = "untested"
+        if "password" in vals:
+            # Tracked without its value, which only Cartum administrators may read.
+            for store in self:
+                store.message_post(
+                    body=self.env._("The API password was changed."), subtype_xmlid="mail.mt_note"
+                )
         return result
 
     def unlink(self):
         crons = self.sudo().cron_id
+        self.env["cartum.adapter"]._forget(self)
         result = super().unlink()
         crons.unlink()
         return result
@@ -242,7 +310,7 @@ class CartumStore(models.Model):
                 "code": f"model.browse({store.id})._cron_sync()",
                 "interval_number": store.sync_interval,
                 "interval_type": "minutes",
-                "active": store.active,
+                "active": store.active and not store.sync_paused,
                 "user_id": self.env.ref("base.user_root").id,
             }
             if store.cron_id:
@@ -251,38 +319,21 @@ class CartumStore(models.Model):
                 store.cron_id = self.env["ir.cron"].create(vals)
 
     def _cron_sync(self):
+        """The store's scheduled job. It never raises, so that Odoo never switches it off: a
+        run that fails ends as failed in the sync log, with its reason."""
         # A store never connected waits for its Test Connection, which starts the first import.
-        for store in self.filtered(lambda s: s.active and s.connection_state != "untested"):
-            self.env["cartum.sync.run"]._import_store(store, trigger="cron", commit=True)
+        for store in self.filtered(
+            lambda s: s.active and not s.sync_paused and s.connection_state != "untested"
+        ):
+            self.env["cartum.importer"]._run(store, trigger="cron", commit=True)
 
-    # -- Cartum API ---------------------------------------------------------------------------
+    @api.model
+    def _cron_refresh_products(self):
+        """Daily: every active store re-reads the catalog data of its linked products."""
+        for store in self.search([("sync_paused", "=", False), ("connection_state", "=", "ok")]):
+            self.env["cartum.product.link"]._refresh_store(store, commit=True)
 
-    def _cartum_client(self):
-        """The store's API client; rebuilt when its settings change, else reused with its token."""
-        self.ensure_one()
-        store = self.sudo()
-        settings = (
-            store.url,
-            store.login,
-            store.password,
-            store.name_order,
-            store.requests_per_second,
-        )
-        key = (self.env.cr.dbname, store.id)
-        cached = _clients.get(key)
-        if cached and cached[0] == settings:
-            return cached[1]
-        if cached:
-            cached[1].close()
-        client = CartumClient(
-            store.url,
-            store.login or "",
-            store.password or "",
-            name_order=store.name_order,
-            requests_per_second=store.requests_per_second or None,
-        )
-        _clients[key] = (settings, client)
-        return client
+    # -- helpers --------------------------------------------------------------------------------
 
     def _to_store_time(self, utc_datetime):
         """Naive UTC (Odoo) -> naive store-local time (Cartum)."""
@@ -301,9 +352,20 @@ class CartumStore(models.Model):
         return code if code in installed else None
 
     def _admin_order_url(self, order_id):
-        return (self.admin_order_url or DEFAULT_ADMIN_ORDER_URL).format(
-            url=(self.url or "").rstrip("/"), order_id=order_id
-        )
+        """The order's page in the store's admin, or None when the template is not a safe
+        http(s) address made of {url} and {order_id} only."""
+        template = self.admin_order_url or DEFAULT_ADMIN_ORDER_URL
+        try:
+            names = {name for _text, name, _spec, _conv in string.Formatter().parse(template)}
+        except ValueError:
+            return None
+        if names - {None, "url", "order_id"}:
+            return None
+        link = template.format(url=(self.url or "").rstrip("/"), order_id=order_id)
+        return link if link.lower().startswith(("http://", "https://")) else None
+
+    def _writeoff_read_period(self):
+        return timedelta(days=max(self.writeoff_read_days, 0))
 
     @api.model
     def _check_cartum_manager(self):
@@ -315,38 +377,7 @@ class CartumStore(models.Model):
         """Log in, read statuses and currencies, and say exactly what is wrong, if anything."""
         self.ensure_one()
         self._check_cartum_manager()
-        try:
-            message, level = self._check_connection()
-        except CartumApiUnavailable:
-            message, level = (
-                self.env._(
-                    "The store at %(url)s answers, but not its API. Check the website URL, and "
-                    "that the API is included in the store's plan.",
-                    url=self.url,
-                ),
-                "danger",
-            )
-        except CartumAuthError:
-            message, level = (
-                self.env._(
-                    "The store refused the login %(login)s. Check the API login and password "
-                    "(Settings > Users in the store's admin).",
-                    login=self.login,
-                ),
-                "danger",
-            )
-        except CartumConnectionError as error:
-            message, level = (
-                self.env._(
-                    "The store at %(url)s cannot be reached: %(error)s", url=self.url, error=error
-                ),
-                "danger",
-            )
-        except CartumError as error:
-            message, level = (
-                self.env._("Cartum answered an error: %(error)s", error=error),
-                "danger",
-            )
+        message, level = self.env["cartum.adapter"]._check_connection(self)
         self.sudo().write(
             {
                 "connection_state": "ok" if level != "danger" else "error",
@@ -355,79 +386,77 @@ class CartumStore(models.Model):
         )
         if level != "danger" and not self.import_cursor:
             self.sudo().cron_id._trigger()  # the first import starts now, in the background
+        return self._notification(
+            self.env._("Test Connection: %(store)s", store=self.name), message, level
+        )
+
+    @api.model
+    def _notification(self, title, message, level):
+        """A notification whose lines stay separate lines."""
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "title": self.env._("Test Connection: %(store)s", store=self.name),
+                "title": title,
                 "message": message,
                 "type": level,
                 "sticky": level != "success",
-                "next": {"type": "ir.actions.act_window_close"},
+                "className": "o_cartum_notification",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
 
-    def _check_connection(self):
-        client = self._cartum_client()
-        client.authenticate()
-        notes = []
-        currency = client.store_currency()
-        if currency and currency.iso != self.currency_id.name:
-            return (
-                self.env._(
-                    "The store sells in %(store_currency)s but %(company)s works in "
-                    "%(company_currency)s. Orders in another currency are not imported.",
-                    store_currency=currency.iso,
-                    company=self.company_id.name,
-                    company_currency=self.currency_id.name,
-                ),
-                "danger",
-            )
-        self._refresh_statuses(notes)
-        if self.import_language not in (self.available_languages or "").split(","):
-            notes.append(
-                self.env._(
-                    "The import language %(language)s is not among the store's languages "
-                    "(%(available)s).",
-                    language=self.import_language,
-                    available=self.available_languages,
-                )
-            )
-        message = self.env._(
-            "Connected. %(count)s statuses read.", count=len(self.status_mapping_ids)
-        )
-        return " ".join([message, *notes]), "warning" if notes else "success"
-
-    def _refresh_statuses(self, notes=None):
-        """Read the store's statuses and add a mapping line for each one not mapped yet."""
-        client = self._cartum_client()
-        try:
-            statuses = client.list_statuses()
-        except CartumUndefinedFunction:
-            statuses = STANDARD_STATUSES
-            if notes is not None:
-                notes.append(
-                    self.env._(
-                        "This store version cannot list its statuses: the standard ones are used."
-                    )
-                )
-        languages = sorted(
-            {lang for status in statuses for lang, text in status.titles.items() if text}
-        )
-        self.sudo().available_languages = ",".join(languages)
-        self.env["cartum.status.mapping"]._sync_from_statuses(self, statuses)
-
     def action_import_now(self):
+        """Start the store's scheduled job now, in the background, and open the sync log."""
         self.ensure_one()
         self._check_cartum_manager()
-        run = self.env["cartum.sync.run"]._import_store(self, trigger="manual")
-        return run._get_formview_action()
+        self.sudo().cron_id._trigger()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "cartum_connector.cartum_sync_run_action"
+        )
+        action["domain"] = [("store_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action
+
+    def action_refresh_products(self):
+        """Re-read from Cartum the catalog data of the store's linked products."""
+        self.ensure_one()
+        self._check_cartum_manager()
+        message, level = self.env["cartum.product.link"]._refresh_store(self)
+        return self._notification(
+            self.env._("Product refresh: %(store)s", store=self.name), message, level
+        )
+
+    def action_toggle_pause(self):
+        self._check_cartum_manager()
+        for store in self:
+            store.sync_paused = not store.sync_paused
+
+    def action_open_import_wizard(self):
+        self.ensure_one()
+        self._check_cartum_manager()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Import Orders"),
+            "res_model": "cartum.import.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_store_id": self.id},
+        }
 
     def action_view_repairs(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("repair.action_repair_order_tree")
         action["domain"] = [("cartum_store_id", "=", self.id)]
-        action["context"] = {"default_cartum_store_id": self.id}
+        action["context"] = {}
+        return action
+
+    def action_view_pending_pushes(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "cartum_connector.cartum_status_push_action"
+        )
+        action["domain"] = [("store_id", "=", self.id), ("state", "=", "pending")]
         return action
 
     def action_view_open_failures(self):

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -26,6 +26,17 @@ class CartumSyncFailure(models.Model):
     resolved_at = fields.Datetime(readonly=True)
     repair_id = fields.Many2one("repair.order", string="Repair Order", index="btree_not_null")
 
+    @api.model
+    def _resolve(self, store, external_ids, kind):
+        self.sudo().search(
+            [
+                ("store_id", "=", store.id),
+                ("external_id", "in", list(external_ids)),
+                ("kind", "=", kind),
+                ("state", "=", "open"),
+            ]
+        ).write({"state": "resolved", "resolved_at": fields.Datetime.now()})
+
     def action_retry(self):
         """Read the orders again from Cartum and import them; a success resolves the line."""
         self.env["cartum.store"]._check_cartum_manager()
@@ -34,6 +45,6 @@ class CartumSyncFailure(models.Model):
             raise UserError(self.env._("There is no open failure with a Cartum order to retry."))
         runs = self.env["cartum.sync.run"]
         for store, failures in retryable.grouped("store_id").items():
-            order_ids = sorted({int(f.external_id) for f in failures if f.external_id.isdigit()})
-            runs |= runs._import_store(store, trigger="retry", order_ids=order_ids)
+            order_ids = sorted(set(failures.mapped("external_id")))
+            runs |= self.env["cartum.importer"]._run(store, trigger="retry", order_ids=order_ids)
         return runs._get_records_action(name=self.env._("Retry"))

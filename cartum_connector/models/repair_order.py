@@ -1,11 +1,26 @@
 from datetime import timedelta
 
-from markupsafe import Markup
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import AccessError, UserError
+
+from .cartum_order_mapper import part_key
 
 REFRESH_INTERVAL = timedelta(minutes=10)
 PARTS_GROUP = "cartum_connector.group_cartum_parts"
+# The Cartum link of a repair order: only the connector's own code writes it, as superuser.
+CARTUM_LINK_FIELDS = {
+    "cartum_store_id",
+    "cartum_external_id",
+    "cartum_created",
+    "cartum_last_sync",
+    "cartum_last_refresh",
+    "cartum_status_code",
+    "cartum_amount_total",
+    "cartum_digest",
+    "cartum_delivery_digest",
+    "cartum_unapplied_digest",
+    "cartum_done_at",
+}
 
 
 class RepairOrder(models.Model):
@@ -20,14 +35,23 @@ class RepairOrder(models.Model):
     cartum_last_sync = fields.Datetime(
         string="Last Update", readonly=True, copy=False, help="Last successful sync with Cartum."
     )
-    cartum_last_refresh = fields.Datetime(string="Last Manual Refresh", readonly=True, copy=False)
+    cartum_last_refresh = fields.Datetime(string="Refreshed by Hand At", readonly=True, copy=False)
+    cartum_done_at = fields.Datetime(
+        string="Written Off At",
+        readonly=True,
+        copy=False,
+        help="When the repair was completed and its parts written off.",
+    )
     cartum_status_code = fields.Integer(
         string="Cartum Status ID",
         readonly=True,
         copy=False,
+        groups="base.group_no_one",
         help="The order's status in Cartum, as last read or sent.",
     )
-    cartum_status_name = fields.Char(string="Cartum Status", compute="_compute_cartum_status_name")
+    cartum_status_name = fields.Char(
+        string="Cartum Status", compute="_compute_cartum_status_name", compute_sudo=True
+    )
     cartum_amount_total = fields.Monetary(
         string="Cartum Total",
         readonly=True,
@@ -37,10 +61,14 @@ class RepairOrder(models.Model):
     )
     cartum_currency_id = fields.Many2one(related="company_id.currency_id")
     # Digests tell, without a field-by-field comparison, whether anything changed in Cartum.
-    cartum_digest = fields.Char(string="Cartum Payload Digest", readonly=True, copy=False)
-    cartum_delivery_digest = fields.Char(string="Delivery Digest", readonly=True, copy=False)
+    cartum_digest = fields.Char(
+        string="Cartum Payload Digest", readonly=True, copy=False, groups="base.group_no_one"
+    )
+    cartum_delivery_digest = fields.Char(
+        string="Delivery Digest", readonly=True, copy=False, groups="base.group_no_one"
+    )
     cartum_unapplied_digest = fields.Char(
-        string="Unapplied Changes Digest", readonly=True, copy=False
+        string="Unapplied Changes Digest", readonly=True, copy=False, groups="base.group_no_one"
     )
     cartum_admin_url = fields.Char(string="Order in Cartum", compute="_compute_cartum_admin_url")
     cartum_parts_locked = fields.Boolean(
@@ -70,8 +98,8 @@ class RepairOrder(models.Model):
         for repair in self:
             store = repair.cartum_store_id
             repair.cartum_admin_url = (
-                store._admin_order_url(repair.cartum_external_id) if store else False
-            )
+                store._admin_order_url(repair.cartum_external_id) if store else None
+            ) or False
 
     @api.depends_context("uid")
     @api.depends("cartum_store_id")
@@ -82,8 +110,14 @@ class RepairOrder(models.Model):
 
     # -- status push: every state change, whatever made it --------------------------------------
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._cartum_check_link_write({key for vals in vals_list for key in vals})
+        return super().create(vals_list)
+
     def write(self, vals):
-        if "state" not in vals or self.env.context.get("cartum_inbound"):
+        self._cartum_check_link_write(vals)
+        if "state" not in vals:
             return super().write(vals)
         previous = {repair.id: repair.state for repair in self if repair.cartum_store_id}
         result = super().write(vals)
@@ -91,222 +125,46 @@ class RepairOrder(models.Model):
             lambda repair: repair.id in previous and previous[repair.id] != repair.state
         )
         if moved:
-            self.env["cartum.status.push"]._enqueue(moved)
+            moved.filtered(lambda repair: repair.state == "done").sudo().write(
+                {"cartum_done_at": fields.Datetime.now()}
+            )
+            if not self.env.context.get("cartum_inbound"):
+                self.env["cartum.status.push"]._enqueue(moved)
         return result
 
-    # -- where orders are written ----------------------------------------------------------
+    def copy(self, default=None):
+        self.filtered("cartum_store_id")._cartum_check_parts_permission()
+        return super().copy(default)
 
-    @api.model
-    def _cartum_create_orders(self, run, prepared, orders):
-        """Create the repair orders of new Cartum orders; returns the external ids created.
+    def unlink(self):
+        self.filtered("cartum_store_id")._cartum_check_parts_permission()
+        return super().unlink()
 
-        All at once in one savepoint; if any order is refused, each again in its own savepoint
-        so that the others still go in.
-        """
-        Mapper = self.env["cartum.order.mapper"]
-        store = run.store_id
-        values = []
-        for order in orders:
-            try:
-                values.append((order, Mapper._repair_values(store, prepared, order)))
-            except Exception as error:  # one bad order is recorded; the others go on
-                run._record_failure(order.order_id, run._describe(error))
-        Repair = self.with_context(
-            cartum_inbound=True, mail_create_nolog=True, mail_create_nosubscribe=True
-        )
-        created = self.browse()
-        try:
-            with self.env.cr.savepoint():
-                created = Repair.create([vals for _order, vals in values])
-            pairs = list(zip([order for order, _vals in values], created, strict=True))
-        except Exception:  # retried one by one below, where each error is recorded
-            pairs = []
-            for order, vals in values:
-                try:
-                    with self.env.cr.savepoint():
-                        pairs.append((order, Repair.create(vals)))
-                except Exception as error:  # one bad order is recorded; the others go on
-                    run._record_failure(order.order_id, run._describe(error))
-            created = self.browse([repair.id for _order, repair in pairs])
-        if store.responsible_user_ids and created:
-            created.message_subscribe(partner_ids=store.responsible_user_ids.partner_id.ids)
-        delivery_notes = {
-            repair.id: Mapper._delivery_message(order)
-            for order, repair in pairs
-            if repair.cartum_delivery_digest
-        }
-        if delivery_notes:
-            self.browse(delivery_notes)._message_log_batch(bodies=delivery_notes)
-        self._cartum_apply_new_statuses(run, prepared, pairs)
-        return {repair.cartum_external_id for repair in created}
-
-    @api.model
-    def _cartum_apply_new_statuses(self, run, prepared, pairs):
-        """Move new repair orders to their mapped states: one batch per state, and one by one
-        only when a batch is refused, so that each refusal is recorded with its order."""
-        by_target = {}
-        for order, repair in pairs:
-            mapping = prepared.mappings_by_status.get(order.status_id)
-            if mapping and mapping.inbound_state and mapping.inbound_state != repair.state:
-                by_target.setdefault(mapping.inbound_state, []).append((order, repair))
-        for target, group in by_target.items():
-            repairs = self.browse([repair.id for _order, repair in group])
-            try:
-                with self.env.cr.savepoint():
-                    # A new order starts in its state: no tracking of the way there.
-                    repairs.with_context(
-                        cartum_inbound=True, mail_notrack=True
-                    )._cartum_move_to_state(target)
-            except (UserError, ValidationError):
-                for order, repair in group:
-                    repair._cartum_apply_status(run, prepared, order)
-
-    def _cartum_update_from_order(self, run, prepared, order):
-        """Apply what changed in Cartum; after write-off, parts are left and the change noted."""
-        self.ensure_one()
-        vals = {
-            "cartum_last_sync": fields.Datetime.now(),
-            "cartum_digest": order.digest,
-            "cartum_amount_total": order.total_sum,
-        }
-        if self.state == "done":
-            self._cartum_note_unapplied(order)
-        else:
-            partner = prepared.partner(order.customer)
-            if partner and partner != self.partner_id:
-                vals["partner_id"] = partner.id
-            self._cartum_sync_parts(prepared, order)
-        self.with_context(cartum_inbound=True).write(vals)
-        self._cartum_post_delivery(order)
-        self._cartum_apply_status(run, prepared, order)
+    def _cartum_check_link_write(self, field_names):
+        """The link to a Cartum order is the connector's: an import, a push or a refresh writes
+        it as superuser. Anyone else, administrators included, is refused."""
+        forged = CARTUM_LINK_FIELDS & set(field_names)
+        if forged and not self.env.su:
+            raise UserError(
+                self.env._(
+                    "The Cartum fields of a repair order (%(fields)s) are set by the Cartum "
+                    "connector only.",
+                    fields=", ".join(sorted(self._fields[name].string for name in forged)),
+                )
+            )
 
     def _cartum_parts(self):
-        """The live parts that came from the Cartum order's lines, by article."""
+        """The live parts that came from the Cartum order's lines, by (line key, unit price)."""
         return {
-            move.cartum_article: move
+            part_key(move.cartum_line_key or move.cartum_article, move.price_unit): move
             for move in self.move_ids
-            if move.cartum_article and move.repair_line_type == "add" and move.state != "cancel"
+            if (move.cartum_line_key or move.cartum_article)
+            and move.repair_line_type == "add"
+            and move.state != "cancel"
         }
-
-    def _cartum_sync_parts(self, prepared, order):
-        """Make the 'add' parts from Cartum match the order's lines: add, remove, change."""
-        Mapper = self.env["cartum.order.mapper"]
-        store = self.cartum_store_id
-        current = self._cartum_parts()
-        new_parts = []
-        for article, (quantity, price) in Mapper._wanted_parts(order).items():
-            move = current.pop(article, None)
-            if move is None:
-                values = Mapper._part_values(store, prepared, article, (quantity, price))
-                new_parts.append({**values, "repair_id": self.id})
-            elif (move.product_uom_qty, move.price_unit) != (quantity, price):
-                move.sudo().write({"product_uom_qty": quantity, "price_unit": price})
-        if new_parts:
-            self.env["stock.move"].sudo().create(new_parts)
-        for move in current.values():
-            move.sudo().unlink()
-
-    def _cartum_note_unapplied(self, order):
-        """Parts are written off: say once in the chatter what changed in Cartum."""
-        Mapper = self.env["cartum.order.mapper"]
-        wanted = Mapper._wanted_parts(order)
-        current = {
-            article: (move.product_uom_qty, move.price_unit)
-            for article, move in self._cartum_parts().items()
-        }
-        if wanted == current:
-            return
-        digest = repr(sorted(wanted.items()))
-        if digest == self.cartum_unapplied_digest:
-            return
-        rows = []
-        for article in sorted(set(wanted) | set(current)):
-            before = current.get(article, (0.0, 0.0))
-            after = wanted.get(article, (0.0, 0.0))
-            if before != after:
-                rows.append(
-                    Markup("<li>%s: %s × %s → %s × %s</li>")
-                    % (article, before[0], before[1], after[0], after[1])
-                )
-        body = Markup("<p>%s</p><ul>%s</ul>") % (
-            self.env._(
-                "The parts were already written off, so these changes made in Cartum were not "
-                "applied:"
-            ),
-            Markup("").join(rows),
-        )
-        self.message_post(body=body, subtype_xmlid="mail.mt_note")
-        self.with_context(cartum_inbound=True).cartum_unapplied_digest = digest
-
-    def _cartum_post_delivery(self, order):
-        """Post the delivery method, cost and address when first seen, and again on a change."""
-        Mapper = self.env["cartum.order.mapper"]
-        digest = Mapper._delivery_digest(order)
-        if not digest or digest == self.cartum_delivery_digest:
-            return
-        self.message_post(body=Mapper._delivery_message(order), subtype_xmlid="mail.mt_note")
-        self.with_context(cartum_inbound=True).cartum_delivery_digest = digest
-
-    # -- inbound status ---------------------------------------------------------------------
-
-    def _cartum_apply_status(self, run, prepared, order):
-        """Move the repair to the state mapped to the Cartum status, with its own actions.
-
-        A move Odoo refuses is recorded on the repair and in the run, never forced.
-        """
-        self.ensure_one()
-        if self.cartum_status_code != order.status_id:
-            self.with_context(cartum_inbound=True).cartum_status_code = order.status_id
-        mapping = prepared.mappings_by_status.get(order.status_id)
-        target = mapping.inbound_state if mapping else False
-        if not target or target == self.state:
-            return
-        try:
-            with self.env.cr.savepoint():
-                self.with_context(cartum_inbound=True)._cartum_move_to_state(target)
-        except (UserError, ValidationError) as error:
-            note = self.env._(
-                "Cartum status %(status)s maps to %(state)s, but Odoo refused the change: "
-                "%(error)s",
-                status=mapping.name,
-                state=self._cartum_state_label(target),
-                error=run._describe(error),
-            )
-            self.message_post(body=note, subtype_xmlid="mail.mt_note")
-            run._record_failure(order.order_id, note, self, kind="status")
 
     def _cartum_state_label(self, state):
         return dict(self._fields["state"]._description_selection(self.env)).get(state, state)
-
-    def _cartum_move_to_state(self, target):
-        """Reach ``target`` through repair.order's own actions, or raise UserError."""
-        allowed_from = {
-            "draft": ("cancel",),
-            "confirmed": ("draft",),
-            "under_repair": ("draft", "confirmed"),
-            "done": ("draft", "confirmed", "under_repair"),
-            "cancel": ("draft", "confirmed", "under_repair"),
-        }
-        refused = self.filtered(lambda repair: repair.state not in allowed_from[target])
-        if refused:
-            raise UserError(
-                self.env._(
-                    "A repair order that is %(state)s cannot become %(target)s.",
-                    state=self._cartum_state_label(refused[0].state),
-                    target=self._cartum_state_label(target),
-                )
-            )
-        if target == "draft":
-            self.action_repair_cancel_draft()
-        elif target == "confirmed":
-            self._action_repair_confirm()
-        elif target == "under_repair":
-            self.action_repair_start()
-        elif target == "done":
-            self.filtered(lambda repair: repair.state != "under_repair").action_repair_start()
-            self.action_repair_end()
-        else:
-            self.action_repair_cancel()
 
     # -- manual refresh ---------------------------------------------------------------------
 
@@ -342,8 +200,8 @@ class RepairOrder(models.Model):
         allowed.sudo().with_context(cartum_inbound=True).write({"cartum_last_refresh": now})
         runs = self.env["cartum.sync.run"]
         for store, store_repairs in allowed.grouped("cartum_store_id").items():
-            order_ids = [int(repair.cartum_external_id) for repair in store_repairs]
-            runs |= runs._import_store(store, trigger="refresh", order_ids=order_ids)
+            order_ids = store_repairs.mapped("cartum_external_id")
+            runs |= self.env["cartum.importer"]._run(store, trigger="refresh", order_ids=order_ids)
         return self._cartum_refresh_notification(allowed, repairs - allowed, runs)
 
     def _cartum_refresh_notification(self, refreshed, skipped, runs):
@@ -359,17 +217,19 @@ class RepairOrder(models.Model):
             lines.append(
                 self.env._("%(store)s: %(message)s", store=run.store_id.name, message=run.message)
             )
+        today = fields.Date.context_today(self)
         for repair in skipped:
             if repair.cartum_last_refresh:
                 available = fields.Datetime.context_timestamp(
                     self, repair.cartum_last_refresh + REFRESH_INTERVAL
                 )
+                time_format = "%H:%M" if available.date() == today else "%Y-%m-%d %H:%M"
                 lines.append(
                     self.env._(
                         "Skipped %(order)s: refreshed less than 10 minutes ago; it can be "
                         "refreshed again at %(time)s.",
                         order=repair.display_name,
-                        time=available.strftime("%H:%M"),
+                        time=available.strftime(time_format),
                     )
                 )
             else:
@@ -379,14 +239,8 @@ class RepairOrder(models.Model):
                         order=repair.display_name,
                     )
                 )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Update from Cartum"),
-                "message": "\n".join(lines),
-                "type": "warning" if skipped or failed else "success",
-                "sticky": bool(skipped or failed),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return self.env["cartum.store"]._notification(
+            self.env._("Update from Cartum"),
+            "\n".join(lines),
+            "warning" if skipped or failed else "success",
+        )

@@ -14,10 +14,17 @@ class ResPartner(models.Model):
         help="The phone number in international digits, so that the same number written "
         "in any format finds this contact when Cartum orders are imported.",
     )
+    cartum_link_ids = fields.One2many(
+        "cartum.partner.link", "partner_id", string="Cartum Links", readonly=True
+    )
 
-    @api.depends("phone", "mobile", "country_id")
+    @api.depends("phone", "mobile", "country_id", "company_id.country_id")
     def _compute_cartum_phone_key(self):
-        default_country = self.env.company.country_id
+        # National numbers are read in the contact's country, else its company's, else the main
+        # company's: the same for whoever triggers the computation.
+        main_country = self.env.ref("base.main_company").sudo().country_id
         for partner in self:
-            region = (partner.country_id or default_country).code
-            partner.cartum_phone_key = phone_key(partner.phone or partner.mobile, region) or False
+            country = partner.country_id or partner.sudo().company_id.country_id or main_country
+            partner.cartum_phone_key = (
+                phone_key(partner.phone or partner.mobile, country.code) or False
+            )

@@ -14,6 +14,13 @@ class StockMove(models.Model):
         copy=False,
         help="Item code (article) of the Cartum order line this part comes from.",
     )
+    cartum_line_key = fields.Char(
+        string="Cartum Line",
+        readonly=True,
+        copy=False,
+        help="The article of the Cartum line this part comes from, or its title when it has "
+        "none: with the unit price, it finds the part again when the order changes.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):

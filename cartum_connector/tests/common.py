@@ -49,12 +49,12 @@ class CartumCase(TransactionCase):
         self.addCleanup(self.sandbox.stop)
         self.store.url = self.sandbox.base_url
         # Retries back off for milliseconds, not seconds, against the local sandbox.
-        self.store._cartum_client().backoff_base = 0.01
+        self.env["cartum.adapter"]._client(self.store).backoff_base = 0.01
 
     def run_import(self, store=None, **kwargs):
         store = store or self.store
         kwargs.setdefault("trigger", "manual")
-        return self.env["cartum.sync.run"]._import_store(store, **kwargs)
+        return self.env["cartum.importer"]._run(store, **kwargs)
 
     def repair_of(self, order_id, store=None):
         return self.env["repair.order"].search(

@@ -49,17 +49,19 @@ class TestStatusPush(CartumCase):
         self.assertEqual(refused.cartum_status_id, 1)
         self.assertIn("Cartum refused", other.message_ids[0].body)
 
-    def test_push_is_sent_right_after_commit(self):
+    def test_push_leaves_through_its_job_triggered_by_the_change(self):
+        push_job = self.env.ref("cartum_connector.ir_cron_cartum_status_push")
+        Trigger = self.env["ir.cron.trigger"]
+        triggers_before = Trigger.search([("cron_id", "=", push_job.id)])
         repair = self.repair_of(1006)
         repair.action_validate()
-        self.assertEqual(self.pushed(1006), [])  # nothing leaves before the commit
-        self.env.flush_all()
-        # What a real commit runs next; its new cursor is a test cursor over this transaction.
-        self.registry.enter_test_mode(self.env.cr)
-        self.addCleanup(self.registry.leave_test_mode)
-        self.env.cr.postcommit.run()
+        # The click does not wait on Cartum: nothing left yet, and the job is due now.
+        self.assertEqual(self.pushed(1006), [])
+        trigger = Trigger.search([("cron_id", "=", push_job.id)]) - triggers_before
+        self.assertEqual(len(trigger), 1)
+        self.assertLessEqual(trigger.call_at, fields.Datetime.now())
+        self.send_pending()  # what the job runs
         self.assertEqual(self.pushed(1006), [2])
-        self.env.invalidate_all()
         self.assertEqual(self.Push.search([("repair_id", "=", repair.id)]).state, "sent")
 
     def test_push_whatever_made_the_change(self):

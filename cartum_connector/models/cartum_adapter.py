@@ -1,0 +1,159 @@
+import threading
+
+from odoo import api, models
+
+from cartum_api import (
+    CartumApiUnavailable,
+    CartumAuthError,
+    CartumClient,
+    CartumConnectionError,
+    CartumError,
+    CartumUndefinedFunction,
+    Status,
+)
+
+# Statuses every Cartum store has; used when an older store cannot list its own.
+STANDARD_STATUSES = [
+    Status(1, {"ua": "Нове", "en": "New"}, False),
+    Status(2, {"ua": "В обробці", "en": "Processing"}, False),
+    Status(3, {"ua": "Виконано", "en": "Delivered"}, True),
+    Status(4, {"ua": "Скасовано", "en": "Canceled"}, False),
+    Status(6, {"ua": "Відправлено", "en": "Shipping"}, False),
+]
+# A click waits on Cartum no longer than this (seconds), and tries at most twice.
+INTERACTIVE_READ_TIMEOUT = 10.0
+INTERACTIVE_ATTEMPTS = 2
+
+# One client per store and process, shared by HTTP threads, cron threads and post-commit hooks
+# (the client gives each thread its own HTTP session). It keeps the store's token (600 s)
+# between runs, in memory only.
+_clients = {}
+_clients_lock = threading.Lock()
+
+
+class CartumAdapter(models.AbstractModel):
+    """The one place that talks to a store's Cartum API for the addon: the client cache, the
+    connection test and the store's statuses."""
+
+    _name = "cartum.adapter"
+    _description = "Cartum API Adapter"
+
+    @api.model
+    def _client(self, store, interactive=False):
+        """The store's API client; rebuilt when its settings change, else reused with its token.
+        ``interactive``: a short read timeout and one retry, for a user's click."""
+        store = store.sudo()
+        settings = (
+            store.url,
+            store.login,
+            store.password,
+            store.name_order,
+            store.requests_per_second,
+        )
+        key = (self.env.cr.dbname, store.id)
+        with _clients_lock:
+            cached = _clients.get(key)
+            if not cached or cached[0] != settings:
+                if cached:
+                    cached[1].close()
+                client = CartumClient(
+                    store.url,
+                    store.login or "",
+                    store.password or "",
+                    name_order=store.name_order,
+                    requests_per_second=store.requests_per_second or None,
+                )
+                cached = _clients[key] = (settings, client)
+        client = cached[1]
+        if interactive:
+            return client.interactive(
+                read_timeout=INTERACTIVE_READ_TIMEOUT, max_attempts=INTERACTIVE_ATTEMPTS
+            )
+        return client
+
+    @api.model
+    def _forget(self, stores):
+        """Drop the clients of deleted stores."""
+        with _clients_lock:
+            for store_id in stores.ids:
+                cached = _clients.pop((self.env.cr.dbname, store_id), None)
+                if cached:
+                    cached[1].close()
+
+    @api.model
+    def _check_connection(self, store):
+        """Log in, read currencies and statuses; returns (message, level) where level is
+        success, warning or danger, and says exactly what is wrong, if anything."""
+        try:
+            return self._check_connection_steps(store)
+        except CartumApiUnavailable:
+            message = self.env._(
+                "The store at %(url)s answers, but not its API. Check the website URL, and "
+                "that the API is included in the store's plan.",
+                url=store.url,
+            )
+        except CartumAuthError:
+            message = self.env._(
+                "The store refused the login %(login)s. Check the API login and password "
+                "(Settings > Users in the store's admin).",
+                login=store.login,
+            )
+        except CartumConnectionError as error:
+            message = self.env._(
+                "The store at %(url)s cannot be reached: %(error)s", url=store.url, error=error
+            )
+        except CartumError as error:
+            message = self.env._("Cartum answered an error: %(error)s", error=error)
+        return message, "danger"
+
+    @api.model
+    def _check_connection_steps(self, store):
+        client = self._client(store, interactive=True)
+        client.authenticate()
+        notes = []
+        currency = client.store_currency()
+        if currency and currency.iso != store.currency_id.name:
+            return (
+                self.env._(
+                    "The store sells in %(store_currency)s but %(company)s works in "
+                    "%(company_currency)s. Orders in another currency are not imported.",
+                    store_currency=currency.iso,
+                    company=store.company_id.name,
+                    company_currency=store.currency_id.name,
+                ),
+                "danger",
+            )
+        self._refresh_statuses(store, notes, client)
+        if store.import_language not in (store.available_languages or "").split(","):
+            notes.append(
+                self.env._(
+                    "The import language %(language)s is not among the store's languages "
+                    "(%(available)s).",
+                    language=store.import_language,
+                    available=store.available_languages_names,
+                )
+            )
+        message = self.env._(
+            "Connected. %(count)s statuses read.", count=len(store.status_mapping_ids)
+        )
+        return "\n".join([message, *notes]), "warning" if notes else "success"
+
+    @api.model
+    def _refresh_statuses(self, store, notes=None, client=None):
+        """Read the store's statuses and add a mapping line for each one not mapped yet."""
+        client = client or self._client(store)
+        try:
+            statuses = client.list_statuses()
+        except CartumUndefinedFunction:
+            statuses = STANDARD_STATUSES
+            if notes is not None:
+                notes.append(
+                    self.env._(
+                        "This store version cannot list its statuses: the standard ones are used."
+                    )
+                )
+        languages = sorted(
+            {lang for status in statuses for lang, text in status.titles.items() if text}
+        )
+        store.sudo().available_languages = ",".join(languages)
+        self.env["cartum.status.mapping"]._sync_from_statuses(store, statuses)

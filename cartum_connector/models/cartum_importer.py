@@ -1,0 +1,567 @@
+import logging
+
+from markupsafe import Markup
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from cartum_api import CartumError
+
+_logger = logging.getLogger(__name__)
+
+# Advisory lock namespace of the import (first key; the store id is the second).
+IMPORT_LOCK_NAMESPACE = 0x0CA7
+ORDERS_PER_PAGE = 100
+
+
+class ImportLockLost(Exception):
+    """Another run took the store's lock while this one committed between pages."""
+
+
+class CartumImporter(models.AbstractModel):
+    """Where orders are fetched from Cartum and written into Odoo.
+
+    One run of one store: its lock, its pages, a savepoint around each order, the cursor of
+    new orders, and the sync log (``cartum.sync.run``) of what it did. The values come from
+    ``cartum.order.mapper``, which reads nothing from Cartum.
+    """
+
+    _name = "cartum.importer"
+    _description = "Cartum Order Importer"
+
+    # -- entry point ----------------------------------------------------------------------
+
+    @api.model
+    def _run(self, store, trigger, commit=False, order_ids=None, created_between=None):
+        """Import new orders and refresh open ones (or just ``order_ids``, or the orders created
+        in ``created_between``) of one store; returns the sync run.
+
+        ``commit`` is for the scheduled job only: it commits after each page so that an
+        interrupted run keeps what it did, and the next run goes on from there. Whatever goes
+        wrong ends the run as failed, with its reason: this method never raises.
+        """
+        store = store.sudo()
+        if not store.import_cursor and trigger in ("cron", "manual"):
+            trigger = "first"
+        run = self.env["cartum.sync.run"].sudo().create({"store_id": store.id, "trigger": trigger})
+        if commit:
+            # Cron batches only: the run record is visible while it works.
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        if not self._lock_store(store):
+            run._finish("skipped", self.env._("Skipped: another import of this store is running."))
+            return run
+        run._close_interrupted_runs()
+        try:
+            self._import(run, commit, order_ids, created_between)
+        except ImportLockLost:
+            run._finish("skipped", self.env._("Stopped: another import of this store took over."))
+        except Exception as error:
+            if commit:
+                self.env.cr.rollback()  # the page being written; committed pages stay
+            if isinstance(error, CartumError):
+                _logger.warning("Cartum import of store %s stopped: %s", store.id, error)
+            else:
+                _logger.exception("Cartum import of store %s failed", store.id)
+            run._finish("failed", self.env._("The import stopped: %s", run._describe(error)))
+        else:
+            run._finish("partial" if run.failed_count else "done")
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        return run
+
+    def _import(self, run, commit, order_ids, created_between):
+        if order_ids is not None:
+            self._import_order_ids(run, order_ids, commit)
+        elif created_between is not None:
+            self._import_new_orders(run, commit, created_between)
+        else:
+            seen_ids = self._import_new_orders(run, commit)
+            self._refresh_open_orders(run, seen_ids, commit)
+        self._notify_progress(run, remaining=0)
+
+    @api.model
+    def _lock_store(self, store):
+        """Take the store's import lock for this transaction; False if another run holds it."""
+        self.env.cr.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, %s)", (IMPORT_LOCK_NAMESPACE, store.id)
+        )
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _end_batch(self, run, commit):
+        """End a batch of orders: in the scheduled job, commit it, so that an interruption keeps
+        what it imported, and take the store's lock again (the commit released it)."""
+        self._notify_progress(run, remaining=1)
+        if not commit:
+            return
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+        if not self._lock_store(run.store_id):
+            raise ImportLockLost()
+
+    @api.model
+    def _notify_progress(self, run, remaining):
+        """Settings > Technical > Scheduled Actions shows how far the store's job got."""
+        done = run.imported_count + run.updated_count + run.unchanged_count + run.failed_count
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    # -- where orders are fetched ---------------------------------------------------------
+
+    @api.model
+    def _import_new_orders(self, run, commit, created_between=None):
+        """New orders by creation window; on the first run, every unfinished order of 60 days.
+
+        An order created before the first import started, and finished when read, is never
+        imported; any order created after that moment is, whatever its status.
+        """
+        store = run.store_id
+        client = self.env["cartum.adapter"]._client(store)
+        if not store.status_mapping_ids:
+            self.env["cartum.adapter"]._refresh_statuses(store)
+        finished = set(
+            store.status_mapping_ids.filtered("is_successful").mapped("cartum_status_id")
+        )
+        statuses = None
+        if not store.first_import_at:
+            store.first_import_at = run.started_at
+            statuses = [m.cartum_status_id for m in store.status_mapping_ids if not m.is_successful]
+        first_import_at = store.first_import_at
+
+        def left_out(order):
+            return order.status_id in finished and store._to_utc(order.created) < first_import_at
+
+        seen_ids = set()
+        window_start, window_end = created_between or (store._import_window_start(), None)
+        newest = store.import_cursor
+        pages = client.list_orders(
+            created_from=store._to_store_time(window_start),
+            created_to=store._to_store_time(window_end) if window_end else None,
+            statuses=statuses,
+            page_size=ORDERS_PER_PAGE,
+        )
+        for page in pages:
+            self._import_page(run, page, left_out)
+            for order in page.items:
+                seen_ids.add(str(order.order_id))
+                created = store._to_utc(order.created)
+                newest = max(newest, created) if newest else created
+            self._end_batch(run, commit)
+        if created_between is None:
+            # The cursor moves only after the whole window was read: an interrupted run reads
+            # the same window again, and orders it already imported are found unchanged.
+            store.import_cursor = newest or fields.Datetime.now()
+        return seen_ids
+
+    @api.model
+    def _refresh_open_orders(self, run, seen_ids, commit):
+        """Read again, by id, the store's orders that can still change in Cartum: those not
+        written off, and written-off ones for the store's days after the write-off, so that a
+        change made in Cartum then is noted."""
+        store = run.store_id
+        read_done_since = fields.Datetime.now() - store._writeoff_read_period()
+        repairs = self.env["repair.order"].search(
+            [
+                ("cartum_store_id", "=", store.id),
+                ("state", "!=", "cancel"),
+                "|",
+                ("state", "!=", "done"),
+                ("cartum_done_at", ">=", read_done_since),
+            ]
+        )
+        external_ids = [id_ for id_ in repairs.mapped("cartum_external_id") if id_ not in seen_ids]
+        self._import_order_ids(run, external_ids, commit)
+
+    @api.model
+    def _import_order_ids(self, run, order_ids, commit=False):
+        order_ids = [str(order_id).strip() for order_id in order_ids]
+        for order_id in order_ids:
+            if not order_id.isdigit():
+                run._record_failure(
+                    order_id, self.env._("%s is not a Cartum order number.", order_id)
+                )
+        numbers = sorted({int(order_id) for order_id in order_ids if order_id.isdigit()})
+        client = self.env["cartum.adapter"]._client(
+            run.store_id, interactive=run.trigger == "refresh"
+        )
+        for start in range(0, len(numbers), ORDERS_PER_PAGE):
+            self._import_page(run, client.get_orders(numbers[start : start + ORDERS_PER_PAGE]))
+            self._end_batch(run, commit)
+
+    # -- one page: map and write each order in its own savepoint ----------------------------
+
+    @api.model
+    def _import_page(self, run, page, left_out=None):
+        """Import one page: new orders are created, changed ones updated; ``left_out`` tells
+        which unknown orders to pass over. Whatever fails unforeseen rolls back this page only,
+        and ends the run."""
+        with self.env.cr.savepoint():
+            self._import_page_orders(run, page, left_out)
+
+    @api.model
+    def _import_page_orders(self, run, page, left_out):
+        store = run.store_id
+        Repair = self.env["repair.order"].sudo().with_company(store.company_id)
+        for error in page.errors:
+            run._record_failure(error.record_id, str(error))
+        orders = page.items
+        if not orders:
+            return
+        known = {
+            repair.cartum_external_id: repair
+            for repair in Repair.search(
+                [
+                    ("cartum_store_id", "=", store.id),
+                    ("cartum_external_id", "in", [str(order.order_id) for order in orders]),
+                ]
+            )
+        }
+        company_currency = store.company_id.currency_id.name
+        fresh, changed, succeeded, unchanged_orders = [], [], [], []
+        unchanged = Repair.browse()
+        for order in orders:
+            repair = known.get(str(order.order_id))
+            if order.currency != company_currency:
+                run._record_failure(
+                    order.order_id,
+                    self.env._(
+                        "Order %(order)s is in %(currency)s, but %(company)s works in "
+                        "%(company_currency)s: it was not imported.",
+                        order=order.order_id,
+                        currency=order.currency,
+                        company=store.company_id.name,
+                        company_currency=company_currency,
+                    ),
+                )
+            elif repair is None:
+                if not (left_out and left_out(order)):
+                    fresh.append(order)
+            elif repair.cartum_digest == order.digest:
+                unchanged |= repair
+                unchanged_orders.append(order)
+            else:
+                changed.append((repair, order))
+        # Read and found the same: still a successful sync, as Last Update says.
+        unchanged.with_context(cartum_inbound=True).cartum_last_sync = fields.Datetime.now()
+        self.env["cartum.order.mapper"]._touch_links(store, unchanged_orders)
+        succeeded = list(unchanged_orders)
+        created_count = updated_count = 0
+        if fresh or changed:
+            created_count, updated_count, written = self._write_orders(run, fresh, changed)
+            succeeded += written
+        run.write(
+            {
+                "imported_count": run.imported_count + created_count,
+                "updated_count": run.updated_count + updated_count,
+                "unchanged_count": run.unchanged_count + len(unchanged),
+            }
+        )
+        run._resolve_failures([str(order.order_id) for order in succeeded], "order")
+        run._resolve_failures(self._orders_in_step(store, succeeded), "status")
+
+    @api.model
+    def _orders_in_step(self, store, orders):
+        """External ids of the orders whose repair is in the state their Cartum status maps to."""
+        targets = {m.cartum_status_id: m.inbound_state for m in store.status_mapping_ids}
+        repairs = (
+            self.env["repair.order"]
+            .sudo()
+            .search(
+                [
+                    ("cartum_store_id", "=", store.id),
+                    ("cartum_external_id", "in", [str(order.order_id) for order in orders]),
+                ]
+            )
+        )
+        state_of = {repair.cartum_external_id: repair.state for repair in repairs}
+        return [
+            str(order.order_id)
+            for order in orders
+            if targets.get(order.status_id) in (False, None, state_of.get(str(order.order_id)))
+        ]
+
+    @api.model
+    def _write_orders(self, run, fresh, changed):
+        """Map and write a page's new and changed orders; returns (created, updated, orders
+        written). The page's contacts, products and categories are made in one batch; if that
+        batch is refused, each order is tried alone, so that only the one at fault fails."""
+        try:
+            with self.env.cr.savepoint():
+                prepared = self._prepare(run, fresh + [order for _repair, order in changed])
+        except Exception:  # retried order by order below, where each error is recorded
+            _logger.info(
+                "Cartum store %s: a page's batch failed; orders one by one", run.store_id.id
+            )
+        else:
+            return self._write_prepared(run, prepared, fresh, changed)
+        created_count = updated_count = 0
+        written = []
+        for order, repair in [(order, None) for order in fresh] + [
+            (order, repair) for repair, order in changed
+        ]:
+            try:
+                with self.env.cr.savepoint():
+                    prepared = self._prepare(run, [order])
+                    counts = self._write_prepared(
+                        run,
+                        prepared,
+                        [] if repair else [order],
+                        [(repair, order)] if repair else [],
+                    )
+            except Exception as error:  # one bad order is recorded; the others go on
+                run._record_failure(order.order_id, run._describe(error), repair)
+            else:
+                created_count += counts[0]
+                updated_count += counts[1]
+                written += counts[2]
+        return created_count, updated_count, written
+
+    @api.model
+    def _prepare(self, run, orders):
+        """Fetch what the mapper needs from Cartum first (the catalog data of products not yet
+        in Odoo, statuses the store added), then let it find or create the records."""
+        store = run.store_id
+        Mapper = self.env["cartum.order.mapper"]
+        if {order.status_id for order in orders} - set(
+            store.status_mapping_ids.mapped("cartum_status_id")
+        ):
+            self.env["cartum.adapter"]._refresh_statuses(store)  # the store added a status
+        missing = Mapper._articles_not_in_odoo(store, orders)
+        catalog = {}
+        if missing:
+            client = self.env["cartum.adapter"]._client(store)
+            catalog = {
+                product.article: product
+                for page in client.export_catalog(missing)
+                for product in page.items
+            }
+        return Mapper._prepare(store, orders, catalog)
+
+    @api.model
+    def _write_prepared(self, run, prepared, fresh, changed):
+        created = self._create_repairs(run, prepared, fresh)
+        written = [order for order in fresh if str(order.order_id) in created]
+        updated_count = 0
+        for repair, order in changed:
+            try:
+                with self.env.cr.savepoint():
+                    self._update_repair(run, prepared, repair, order)
+            except Exception as error:  # one bad order is recorded; the others go on
+                run._record_failure(order.order_id, run._describe(error), repair)
+            else:
+                updated_count += 1
+                written.append(order)
+        return len(created), updated_count, written
+
+    # -- where orders are written ----------------------------------------------------------
+
+    @api.model
+    def _create_repairs(self, run, prepared, orders):
+        """Create the repair orders of new Cartum orders; returns the external ids created.
+
+        All at once in one savepoint; if any order is refused, each again in its own savepoint
+        so that the others still go in.
+        """
+        Mapper = self.env["cartum.order.mapper"]
+        store = run.store_id
+        values = []
+        for order in orders:
+            try:
+                values.append((order, Mapper._repair_values(store, prepared, order)))
+            except Exception as error:  # one bad order is recorded; the others go on
+                run._record_failure(order.order_id, run._describe(error))
+        Repair = (
+            self.env["repair.order"]
+            .sudo()
+            .with_company(store.company_id)
+            .with_context(cartum_inbound=True, mail_create_nolog=True, mail_create_nosubscribe=True)
+        )
+        created = Repair.browse()
+        try:
+            with self.env.cr.savepoint():
+                created = Repair.create([vals for _order, vals in values])
+            pairs = list(zip([order for order, _vals in values], created, strict=True))
+        except Exception:  # retried one by one below, where each error is recorded
+            pairs = []
+            for order, vals in values:
+                try:
+                    with self.env.cr.savepoint():
+                        pairs.append((order, Repair.create(vals)))
+                except Exception as error:  # one bad order is recorded; the others go on
+                    run._record_failure(order.order_id, run._describe(error))
+            created = Repair.browse([repair.id for _order, repair in pairs])
+        if store.responsible_user_ids and created:
+            created.message_subscribe(partner_ids=store.responsible_user_ids.partner_id.ids)
+        notes = {}
+        for order, repair in pairs:
+            body = Mapper._delivery_message(order) if repair.cartum_delivery_digest else Markup()
+            notes[repair.id] = body + Mapper._skipped_lines_message(order)
+        notes = {repair_id: body for repair_id, body in notes.items() if body}
+        if notes:
+            Repair.browse(notes)._message_log_batch(bodies=notes)
+        self._apply_new_statuses(run, prepared, pairs)
+        return {repair.cartum_external_id for repair in created}
+
+    @api.model
+    def _apply_new_statuses(self, run, prepared, pairs):
+        """Move new repair orders to their mapped states: one batch per state, and one by one
+        only when a batch is refused, so that each refusal is recorded with its order."""
+        by_target = {}
+        for order, repair in pairs:
+            mapping = prepared.mappings_by_status.get(order.status_id)
+            if mapping and mapping.inbound_state and mapping.inbound_state != repair.state:
+                by_target.setdefault(mapping.inbound_state, []).append((order, repair))
+        for target, group in by_target.items():
+            repairs = self.env["repair.order"].sudo().browse([repair.id for _o, repair in group])
+            try:
+                with self.env.cr.savepoint():
+                    # A new order starts in its state: no tracking of the way there.
+                    self._move_to_state(
+                        repairs.with_context(cartum_inbound=True, mail_notrack=True), target
+                    )
+            except (UserError, ValidationError):
+                for order, repair in group:
+                    self._apply_status(run, prepared, repair, order, cartum_changed=True)
+
+    @api.model
+    def _update_repair(self, run, prepared, repair, order):
+        """Apply what changed in Cartum; after write-off, parts are left and the change noted."""
+        Mapper = self.env["cartum.order.mapper"]
+        vals = {
+            "cartum_last_sync": fields.Datetime.now(),
+            "cartum_digest": order.digest,
+            "cartum_amount_total": order.total_sum,
+        }
+        if repair.state == "done":
+            self._note_unapplied(repair, order)
+        else:
+            partner = prepared.partner(order.customer)
+            if partner and partner != repair.partner_id:
+                vals["partner_id"] = partner.id
+            self._sync_parts(repair, prepared, order)
+            if order.skipped_lines:
+                repair.message_post(
+                    body=Mapper._skipped_lines_message(order), subtype_xmlid="mail.mt_note"
+                )
+        repair.with_context(cartum_inbound=True).write(vals)
+        self._post_delivery(repair, order)
+        cartum_changed = repair.cartum_status_code != order.status_id or run.trigger == "retry"
+        self._apply_status(run, prepared, repair, order, cartum_changed)
+
+    @api.model
+    def _sync_parts(self, repair, prepared, order):
+        """Make the 'add' parts from Cartum match the order's lines: add, remove, change. A part
+        is found by its line's article (or title) and unit price."""
+        Mapper = self.env["cartum.order.mapper"]
+        current = repair._cartum_parts()
+        new_parts = []
+        for key, quantity in Mapper._wanted_parts(order).items():
+            move = current.pop(key, None)
+            if move is None:
+                values = Mapper._part_values(repair.cartum_store_id, prepared, key, quantity)
+                new_parts.append({**values, "repair_id": repair.id})
+            elif move.product_uom_qty != quantity:
+                move.sudo().product_uom_qty = quantity
+        if new_parts:
+            self.env["stock.move"].sudo().create(new_parts)
+        for move in current.values():
+            move.sudo().unlink()
+
+    @api.model
+    def _note_unapplied(self, repair, order):
+        """Parts are written off: say once in the chatter what changed in Cartum."""
+        Mapper = self.env["cartum.order.mapper"]
+        wanted = Mapper._wanted_parts(order)
+        current = {key: move.product_uom_qty for key, move in repair._cartum_parts().items()}
+        if wanted == current:
+            return
+        digest = repr(sorted(wanted.items()))
+        if digest == repair.cartum_unapplied_digest:
+            return
+        rows = [
+            Markup("<li>%s: %s → %s</li>")
+            % (Mapper._part_label(key), current.get(key, 0.0), wanted.get(key, 0.0))
+            for key in sorted(set(wanted) | set(current))
+            if current.get(key, 0.0) != wanted.get(key, 0.0)
+        ]
+        body = Markup("<p>%s</p><ul>%s</ul>") % (
+            self.env._(
+                "The parts were already written off, so these changes made in Cartum were not "
+                "applied:"
+            ),
+            Markup("").join(rows),
+        )
+        repair.message_post(body=body, subtype_xmlid="mail.mt_note")
+        repair.with_context(cartum_inbound=True).cartum_unapplied_digest = digest
+
+    @api.model
+    def _post_delivery(self, repair, order):
+        """Post the delivery method, cost and address when first seen, and again on a change."""
+        Mapper = self.env["cartum.order.mapper"]
+        digest = Mapper._delivery_digest(order)
+        if not digest or digest == repair.cartum_delivery_digest:
+            return
+        repair.message_post(body=Mapper._delivery_message(order), subtype_xmlid="mail.mt_note")
+        repair.with_context(cartum_inbound=True).cartum_delivery_digest = digest
+
+    # -- inbound status ---------------------------------------------------------------------
+
+    @api.model
+    def _apply_status(self, run, prepared, repair, order, cartum_changed):
+        """The last change wins. When Cartum's status differs from the one Odoo last read or
+        sent (``cartum_changed``), Cartum changed it: a waiting push is cancelled and the mapped
+        state applied. Otherwise Odoo's own state, and any waiting push, stand.
+
+        A move Odoo refuses is recorded on the repair and in the run, never forced; a retry
+        from the log applies the mapped state again.
+        """
+        if not cartum_changed:
+            return
+        mapping = prepared.mappings_by_status.get(order.status_id)
+        if repair.cartum_status_code != order.status_id:
+            repair.with_context(cartum_inbound=True).cartum_status_code = order.status_id
+            self.env["cartum.status.push"]._cancel_for_cartum_change(repair, mapping)
+        target = mapping.inbound_state if mapping else False
+        if not target or target == repair.state:
+            return
+        try:
+            with self.env.cr.savepoint():
+                self._move_to_state(repair.with_context(cartum_inbound=True), target)
+        except (UserError, ValidationError) as error:
+            note = self.env._(
+                "Cartum status %(status)s maps to %(state)s, but Odoo refused the change: "
+                "%(error)s",
+                status=mapping.name,
+                state=repair._cartum_state_label(target),
+                error=run._describe(error),
+            )
+            repair.message_post(body=note, subtype_xmlid="mail.mt_note")
+            run._record_failure(order.order_id, note, repair, kind="status")
+
+    @api.model
+    def _move_to_state(self, repairs, target):
+        """Reach ``target`` through repair.order's own actions, or raise UserError."""
+        allowed_from = {
+            "draft": ("cancel",),
+            "confirmed": ("draft",),
+            "under_repair": ("draft", "confirmed"),
+            "done": ("draft", "confirmed", "under_repair"),
+            "cancel": ("draft", "confirmed", "under_repair"),
+        }
+        refused = repairs.filtered(lambda repair: repair.state not in allowed_from[target])
+        if refused:
+            raise UserError(
+                self.env._(
+                    "A repair order that is %(state)s cannot become %(target)s.",
+                    state=refused[0]._cartum_state_label(refused[0].state),
+                    target=refused[0]._cartum_state_label(target),
+                )
+            )
+        if target == "draft":
+            repairs.action_repair_cancel_draft()
+        elif target == "confirmed":
+            repairs._action_repair_confirm()
+        elif target == "under_repair":
+            repairs.action_repair_start()
+        elif target == "done":
+            repairs.filtered(lambda repair: repair.state != "under_repair").action_repair_start()
+            repairs.action_repair_end()
+        else:
+            repairs.action_repair_cancel()

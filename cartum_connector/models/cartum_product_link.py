@@ -1,0 +1,82 @@
+from odoo import api, fields, models
+
+from cartum_api import CartumError
+
+
+class CartumProductLink(models.Model):
+    """A product as a Cartum store knows it (its article), with the store's current catalog
+    data as the last product refresh read it."""
+
+    _name = "cartum.product.link"
+    _inherit = "cartum.binding"
+    _description = "Cartum Product Link"
+
+    product_id = fields.Many2one(
+        "product.product", required=True, readonly=True, ondelete="cascade", index=True
+    )
+    cartum_title = fields.Char(string="Title in Cartum", readonly=True)
+    cartum_price = fields.Float(string="Price in Cartum", readonly=True, digits="Product Price")
+    cartum_category = fields.Char(string="Category in Cartum", readonly=True)
+    cartum_availability = fields.Char(string="Availability in Cartum", readonly=True)
+    gone_from_catalog = fields.Boolean(
+        string="No Longer in Cartum's Catalog",
+        readonly=True,
+        help="Set when the store's catalog no longer has this article. The product is kept.",
+    )
+
+    @api.model
+    def _record_field(self):
+        return "product_id"
+
+    @api.model
+    def _refresh_store(self, store, commit=False):
+        """Re-read from Cartum the catalog data of the products linked to ``store`` (by article,
+        500 a call): the link keeps Cartum's title, price, category and availability, and
+        Last Update moves. With the store's option on, the product's name (in the store's
+        language) and sale price follow. An article gone from the catalog is marked, never
+        deleted. Returns (message, level) for the user."""
+        store = store.sudo()
+        links = self.sudo().search([("store_id", "=", store.id)])
+        if not links:
+            return self.env._("No product of this store is linked yet."), "warning"
+        client = self.env["cartum.adapter"]._client(store, interactive=not commit)
+        try:
+            catalog = {
+                product.article: product
+                for page in client.export_catalog(links.mapped("external_id"))
+                for product in page.items
+            }
+        except CartumError as error:
+            return self.env._("The catalog could not be read: %s", error), "danger"
+        now = fields.Datetime.now()
+        language = store._odoo_language() or "en_US"
+        gone = links.filtered(lambda link: link.external_id not in catalog)
+        gone.write({"gone_from_catalog": True, "last_read_at": now})
+        for link in links - gone:
+            product = catalog[link.external_id]
+            title = product.titles.get(store.import_language) or link.cartum_title
+            link.write(
+                {
+                    "cartum_title": title,
+                    "cartum_price": product.price,
+                    "cartum_category": "/".join(product.category_path),
+                    "cartum_availability": product.availability,
+                    "gone_from_catalog": False,
+                    "last_read_at": now,
+                }
+            )
+            if store.update_product_data:
+                values = {"list_price": product.price}
+                if title:
+                    values["name"] = title
+                link.product_id.with_context(lang=language).write(values)
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        return (
+            self.env._(
+                "%(read)s products read from Cartum; %(gone)s no longer in its catalog.",
+                read=len(links) - len(gone),
+                gone=len(gone),
+            ),
+            "warning" if gone else "success",
+        )
