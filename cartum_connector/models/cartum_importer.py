@@ -431,7 +431,7 @@ class CartumImporter(models.AbstractModel):
         }
         if repair.state == "done":
             self._note_unapplied(repair, order)
-        else:
+        elif repair.state != "cancel":  # a cancelled repair's parts are left as they are
             partner = prepared.partner(order.customer)
             if partner and partner != repair.partner_id:
                 vals["partner_id"] = partner.id

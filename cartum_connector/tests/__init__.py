@@ -1,3 +1,4 @@
 from . import test_i18n
 from . import test_import
 from . import test_sync
+from . import test_trust
