@@ -42,6 +42,21 @@ class StockMove(models.Model):
         self._cartum_check_parts(self.repair_id)
         return super().unlink()
 
+    def _create_repair_sale_order_line(self):
+        result = super()._create_repair_sale_order_line()
+        # Odoo reads a zero unit price as "none" and takes the list price; a Cartum line at
+        # 0.00 (a gift) stays at 0.00 in the quotation.
+        free = self.filtered(
+            lambda move: (
+                move.cartum_line_key
+                and not move.price_unit
+                and move.sale_line_id
+                and not move.repair_id.under_warranty
+            )
+        )
+        free.sale_line_id.write({"price_unit": 0.0})
+        return result
+
     def _cartum_check_parts(self, repairs):
         cartum_repairs = repairs.filtered("cartum_store_id")
         if cartum_repairs:

@@ -1,4 +1,6 @@
 from . import test_i18n
 from . import test_import
 from . import test_sync
+from . import test_tours
 from . import test_trust
+from . import test_lines
