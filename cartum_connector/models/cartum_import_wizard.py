@@ -33,7 +33,7 @@ class CartumImportWizard(models.TransientModel):
 
     def action_import(self):
         self.ensure_one()
-        self.env["cartum.store"]._check_cartum_manager()
+        self.store_id._check_cartum_manager()
         Importer = self.env["cartum.importer"]
         if self.mode == "numbers":
             numbers = self._parse_numbers(self.order_numbers)

@@ -356,10 +356,15 @@ class CartumStore(models.Model):
         http(s) address made of {url} and {order_id} only."""
         template = self.admin_order_url or DEFAULT_ADMIN_ORDER_URL
         try:
-            names = {name for _text, name, _spec, _conv in string.Formatter().parse(template)}
+            fields_used = list(string.Formatter().parse(template))
         except ValueError:
             return None
-        if names - {None, "url", "order_id"}:
+        # Plain {url} and {order_id} only: a conversion or a format spec ({url!r}, {url:d},
+        # {url:<99999}) could make format() fail or blow the link up.
+        if any(
+            (name is not None and name not in ("url", "order_id")) or spec or conversion
+            for _text, name, spec, conversion in fields_used
+        ):
             return None
         link = template.format(url=(self.url or "").rstrip("/"), order_id=order_id)
         return link if link.lower().startswith(("http://", "https://")) else None
@@ -372,6 +377,8 @@ class CartumStore(models.Model):
         """Buttons that reach Cartum are for Cartum administrators, also when called by RPC."""
         if not self.env.su and not self.env.user.has_group("cartum_connector.group_cartum_manager"):
             raise AccessError(self.env._("Only Cartum administrators can do this."))
+        # Called on stores: they must be within the user's companies too (record rules).
+        self.check_access("write")
 
     def action_test_connection(self):
         """Log in, read statuses and currencies, and say exactly what is wrong, if anything."""

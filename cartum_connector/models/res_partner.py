@@ -28,3 +28,23 @@ class ResPartner(models.Model):
             partner.cartum_phone_key = (
                 phone_key(partner.phone or partner.mobile, country.code) or False
             )
+
+    def write(self, vals):
+        result = super().write(vals)
+        # The main company's country (its partner's) is the last fallback: contacts that rely
+        # on it are recomputed when it changes.
+        if "country_id" in vals and self.env.ref("base.main_company").sudo().partner_id in self:
+            partners = self.sudo().with_context(active_test=False)
+            fallback = partners.search(
+                [
+                    ("country_id", "=", False),
+                    "|",
+                    ("company_id", "=", False),
+                    ("company_id.partner_id.country_id", "=", False),
+                    "|",
+                    ("phone", "!=", False),
+                    ("mobile", "!=", False),
+                ]
+            )
+            self.env.add_to_compute(self._fields["cartum_phone_key"], fallback)
+        return result
