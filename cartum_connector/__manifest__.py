@@ -9,6 +9,11 @@
     "website": "https://github.com/cartum-connector/cartum_connector",
     "maintainers": ["cartum-connector"],
     "development_status": "Beta",
+    "images": [
+        "static/description/store_dashboard.png",
+        "static/description/repair_list.png",
+        "static/description/repair_form_cartum.png",
+    ],
     "depends": ["repair", "mail", "product"],
     "external_dependencies": {"python": ["cartum-connector-libs", "phonenumbers", "requests"]},
     "data": [
