@@ -119,11 +119,12 @@ class CartumImporter(models.AbstractModel):
         finished = set(
             store.status_mapping_ids.filtered("is_successful").mapped("cartum_status_id")
         )
-        statuses = None
         if not store.first_import_at:
             store.first_import_at = run.started_at
-            statuses = [m.cartum_status_id for m in store.status_mapping_ids if not m.is_successful]
         first_import_at = store.first_import_at
+        statuses = None
+        if not store.import_cursor:  # the first import asks Cartum for unfinished orders only
+            statuses = [m.cartum_status_id for m in store.status_mapping_ids if not m.is_successful]
 
         def left_out(order):
             return order.status_id in finished and store._to_utc(order.created) < first_import_at
@@ -157,14 +158,18 @@ class CartumImporter(models.AbstractModel):
         change made in Cartum then is noted."""
         store = run.store_id
         read_done_since = fields.Datetime.now() - store._writeoff_read_period()
-        repairs = self.env["repair.order"].search(
-            [
-                ("cartum_store_id", "=", store.id),
-                ("state", "!=", "cancel"),
-                "|",
-                ("state", "!=", "done"),
-                ("cartum_done_at", ">=", read_done_since),
-            ]
+        repairs = (
+            self.env["repair.order"]
+            .sudo()
+            .search(
+                [
+                    ("cartum_store_id", "=", store.id),
+                    ("state", "!=", "cancel"),
+                    "|",
+                    ("state", "!=", "done"),
+                    ("cartum_done_at", ">=", read_done_since),
+                ]
+            )
         )
         external_ids = [id_ for id_ in repairs.mapped("cartum_external_id") if id_ not in seen_ids]
         self._import_order_ids(run, external_ids, commit)
@@ -285,6 +290,8 @@ class CartumImporter(models.AbstractModel):
         try:
             with self.env.cr.savepoint():
                 prepared = self._prepare(run, fresh + [order for _repair, order in changed])
+        except CartumError:
+            raise  # Cartum is failing, not one order: the run stops and the next one resumes
         except Exception:  # retried order by order below, where each error is recorded
             _logger.info(
                 "Cartum store %s: a page's batch failed; orders one by one", run.store_id.id
