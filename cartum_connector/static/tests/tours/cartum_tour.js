@@ -1,1 +1,560 @@
 /** @odoo-module */
+
+import { registry } from "@web/core/registry";
+import { stepUtils } from "@web_tour/tour_service/tour_utils";
+
+/*
+ * Every button, menu and action of the Cartum connector, pressed in a browser.
+ * Run by cartum_connector/tests/test_tours.py, which sets up a sandbox store whose first
+ * import is done, with three open failures (orders 1008, 1009 and 1010, fixed in Cartum
+ * since) and one pending status push (WEB-1006, next attempt in 2099).
+ */
+
+const STORE_CARD = ".o_cartum_store_kanban .o_kanban_record:contains(Demo shop)";
+const CARTUM_NOTIFICATION = ".o_notification.o_cartum_notification";
+
+function backTo(name) {
+    return [
+        {
+            content: `back to ${name}`,
+            trigger: `.o_breadcrumb .breadcrumb-item a:contains(${name})`,
+            run: "click",
+        },
+        {
+            content: `${name} is shown again`,
+            trigger: `.o_breadcrumb .o_last_breadcrumb_item:contains(${name})`,
+        },
+    ];
+}
+
+function repairsMenu(menuXmlid) {
+    return [
+        {
+            content: "open Repairs > Configuration",
+            trigger: '.o_main_navbar button[data-menu-xmlid="repair.repair_menu_config"]',
+            run: "click",
+        },
+        {
+            content: `open the menu ${menuXmlid}`,
+            trigger: `.o-dropdown--menu [data-menu-xmlid="${menuXmlid}"]`,
+            run: "click",
+        },
+    ];
+}
+
+function openSearchPanel() {
+    return {
+        content: "open the filters and group by",
+        trigger: ".o_control_panel .o_searchview_dropdown_toggler",
+        run: "click",
+    };
+}
+
+function selectRow(text) {
+    return {
+        content: `select the row ${text}`,
+        trigger: `.o_list_view .o_data_row:contains(${text}) .o_list_record_selector input`,
+        run: "check",
+    };
+}
+
+registry.category("web_tour.tours").add("cartum_store_tour", {
+    url: "/odoo/action-stock.action_stock_config_settings",
+    steps: () => [
+        // Settings > Inventory: the Cartum block links to the stores.
+        {
+            content: "the Cartum block of the inventory settings",
+            trigger: ".o_setting_container #cartum_stores:contains(Import web orders)",
+        },
+        {
+            content: "press Cartum Stores",
+            trigger: "#cartum_stores button:contains(Cartum Stores)",
+            run: "click",
+        },
+        // The stores' dashboard.
+        {
+            content: "the stores open as a kanban dashboard",
+            trigger: `${STORE_CARD}:contains(3 open failures):contains(1 pending pushes)`,
+        },
+        {
+            content: "the card says when the next sync is",
+            trigger: `${STORE_CARD}:contains(Next:)`,
+        },
+        {
+            content: "press the open failures of the card",
+            trigger: `${STORE_CARD} a.o_cartum_open_failures`,
+            run: "click",
+        },
+        {
+            content: "the store's open failures are listed",
+            trigger: ".o_list_view:has(.o_data_row:contains(1008)):has(.o_data_row:contains(1009)) .o_data_row:contains(1010):contains(Open)",
+        },
+        ...backTo("Cartum Stores"),
+        {
+            content: "pause the store's sync on its card",
+            trigger: `${STORE_CARD} .o_field_boolean_toggle input:not(:checked)`,
+            run: "click",
+        },
+        {
+            content: "the card shows the store paused, without a next sync",
+            trigger: `${STORE_CARD}:not(:contains(Next:)) .o_field_boolean_toggle input:checked`,
+        },
+        {
+            content: "open the store",
+            trigger: `${STORE_CARD} span.fw-bold:contains(Demo shop)`,
+            run: "click",
+        },
+        {
+            content: "the store's form, not tested yet",
+            trigger: ".o_form_view .o_field_widget[name=connection_state]:contains(Not tested)",
+        },
+        // Test Connection.
+        {
+            content: "press Test Connection",
+            trigger: ".o_form_view .o_statusbar_buttons button[name=action_test_connection]",
+            run: "click",
+        },
+        {
+            content: "the notification says the store is connected",
+            trigger: `${CARTUM_NOTIFICATION}:contains(Test Connection: Demo shop):contains(Connected.)`,
+        },
+        {
+            content: "the form, reloaded, shows the store connected",
+            trigger: ".o_form_view .o_field_widget[name=connection_state]:contains(Connected)",
+        },
+        // Refresh Products.
+        {
+            content: "press Refresh Products",
+            trigger: ".o_form_view .o_statusbar_buttons button[name=action_refresh_products]",
+            run: "click",
+        },
+        {
+            content: "the notification tells how the product refresh went",
+            trigger: `${CARTUM_NOTIFICATION}:contains(Product refresh: Demo shop)`,
+        },
+        // Stat buttons.
+        {
+            content: "press the Failed Orders stat button",
+            trigger: ".o_form_view button[name=action_view_open_failures]:contains(Failed Orders):contains(3)",
+            run: "click",
+        },
+        {
+            content: "the open failures of the store are listed",
+            trigger: ".o_list_view .o_data_row:contains(1010):contains(Open)",
+        },
+        ...backTo("Demo shop"),
+        {
+            content: "press the Pending Pushes stat button",
+            trigger: ".o_form_view button[name=action_view_pending_pushes]:contains(Pending Pushes):contains(1)",
+            run: "click",
+        },
+        {
+            content: "the pending status push is listed",
+            trigger: ".o_list_view .o_data_row:contains(WEB-1006):contains(Pending)",
+        },
+        ...backTo("Demo shop"),
+        {
+            content: "press the Repair Orders stat button",
+            trigger: ".o_form_view button[name=action_view_repairs]:contains(Repair Orders):contains(6)",
+            run: "click",
+        },
+        {
+            content: "the store's repair orders are listed",
+            trigger: ".o_list_view .o_data_row:contains(WEB-1001)",
+        },
+        {
+            content: "only the six imported orders",
+            trigger: ".o_list_view:not(:has(.o_data_row:eq(6))) .o_data_row:eq(5)",
+        },
+        ...backTo("Demo shop"),
+        // Import Orders…
+        {
+            content: "press Import Orders…",
+            trigger: ".o_form_view .o_statusbar_buttons button[name=action_open_import_wizard]",
+            run: "click",
+        },
+        {
+            content: "the import dialog opens, by order numbers",
+            trigger: ".modal:contains(Import Orders) .o_field_widget[name=mode] input[data-value=numbers]:checked",
+        },
+        {
+            content: "enter a Cartum order number",
+            trigger: ".modal .o_field_widget[name=order_numbers] textarea",
+            run: "edit 1003",
+        },
+        {
+            content: "press Import",
+            trigger: ".modal .modal-footer button[name=action_import]",
+            run: "click",
+        },
+        {
+            content: "the sync run of the import opens",
+            trigger: ".o_form_view .o_field_widget[name=trigger]:contains(Import of chosen orders)",
+        },
+        {
+            content: "the run is done and imported one order",
+            trigger: ".o_form_view:has(.o_statusbar_status .o_arrow_button_current:contains(Done)) .o_field_widget[name=imported_count]:contains(1)",
+        },
+        ...backTo("Demo shop"),
+        {
+            content: "the store now has seven repair orders",
+            trigger: ".o_form_view button[name=action_view_repairs]:contains(7)",
+        },
+        // Pause sync on the form: resumes the sync paused on the card.
+        {
+            content: "the toggle on the form shows the sync paused",
+            trigger: ".o_form_view .o_field_widget[name=sync_paused] input:checked",
+        },
+        {
+            content: "resume the sync on the form",
+            trigger: ".o_form_view .o_field_widget[name=sync_paused] input",
+            run: "click",
+        },
+        {
+            content: "the sync is on again",
+            trigger: ".o_form_view .o_field_widget[name=sync_paused] input:not(:checked)",
+        },
+        ...stepUtils.saveForm(),
+        // Import Now.
+        {
+            content: "press Import Now",
+            trigger: ".o_form_view .o_statusbar_buttons button[name=action_import_now]",
+            run: "click",
+        },
+        {
+            content: "the store's sync log opens",
+            trigger: ".o_breadcrumb .o_last_breadcrumb_item:contains(Cartum Sync Log)",
+        },
+        {
+            content: "the sync log lists the store's runs",
+            trigger: ".o_list_view .o_data_row:contains(Import of chosen orders):contains(Demo shop)",
+        },
+        {
+            content: "and its first import",
+            trigger: ".o_list_view .o_data_row:contains(First import)",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("cartum_failure_push_tour", {
+    url: "/odoo",
+    steps: () => [
+        ...stepUtils.goToAppSteps("repair.menu_repair_order", "open Repairs"),
+        // Cartum Failed Orders: Retry on the selection.
+        ...repairsMenu("cartum_connector.cartum_sync_failure_menu"),
+        {
+            content: "the open failures: the orders were not in the company currency",
+            trigger: ".o_list_view .o_data_row:contains(1008):contains(USD):contains(Open)",
+        },
+        selectRow(1008),
+        {
+            content: "press Retry for the selection",
+            trigger: ".o_control_panel .o_list_selection_container button:contains(Retry)",
+            run: "click",
+        },
+        {
+            content: "the retry's sync run opens",
+            trigger: ".o_form_view .o_field_widget[name=trigger]:contains(Retry of failed orders)",
+        },
+        {
+            content: "the retry imported the order",
+            trigger: ".o_form_view:has(.o_statusbar_status .o_arrow_button_current:contains(Done)) .o_field_widget[name=imported_count]:contains(1)",
+        },
+        ...backTo("Cartum Failed Orders"),
+        // Retry on a row.
+        {
+            content: "1008 is no longer open; 1009 and 1010 are",
+            trigger: ".o_list_view:not(:has(.o_data_row:contains(1008))):has(.o_data_row:contains(1010)) .o_data_row:contains(1009)",
+        },
+        {
+            content: "press Retry on the row of 1009",
+            trigger: ".o_list_view .o_data_row:contains(1009) button[name=action_retry]",
+            run: "click",
+        },
+        {
+            content: "the row's retry opens its sync run",
+            trigger: ".o_form_view:has(.o_field_widget[name=trigger]:contains(Retry of failed orders)) .o_field_widget[name=imported_count]:contains(1)",
+        },
+        ...backTo("Cartum Failed Orders"),
+        {
+            content: "only 1010 is still open",
+            trigger: ".o_list_view:not(:has(.o_data_row:contains(1009))) .o_data_row:contains(1010):contains(Open)",
+        },
+        // Retry All Failed Orders, on the first import's sync run.
+        ...repairsMenu("cartum_connector.cartum_sync_run_menu"),
+        {
+            content: "open the first import in the sync log",
+            trigger: ".o_list_view .o_data_row:contains(First import):contains(Done with failures) td[name=trigger]",
+            run: "click",
+        },
+        {
+            content: "the run lists its failures: 1010 still open, with its Retry button",
+            trigger: ".o_form_view .o_field_widget[name=failure_ids] .o_data_row:contains(1010):contains(Open) button[name=action_retry]",
+        },
+        {
+            content: "1008 and 1009 resolved, without Retry button",
+            trigger: ".o_form_view .o_field_widget[name=failure_ids]:not(:has(.o_data_row:contains(1008) button[name=action_retry])) .o_data_row:contains(1009):contains(Resolved):not(:has(button[name=action_retry]))",
+        },
+        {
+            content: "press Retry All Failed Orders",
+            trigger: ".o_form_view .o_statusbar_buttons button[name=action_retry_failures]",
+            run: "click",
+        },
+        {
+            content: "the retry's sync run opens and imported the order",
+            trigger: ".o_form_view:has(.o_field_widget[name=trigger]:contains(Retry of failed orders)) .o_field_widget[name=imported_count]:contains(1)",
+        },
+        {
+            content: "back to the first import",
+            trigger: ".o_breadcrumb .breadcrumb-item.o_back_button a",
+            run: "click",
+        },
+        {
+            content: "every failure of the first import is resolved",
+            trigger: ".o_form_view:has(.o_field_widget[name=trigger]:contains(First import)) .o_field_widget[name=failure_ids]:not(:has(button[name=action_retry])) .o_data_row:contains(1010):contains(Resolved)",
+        },
+        ...repairsMenu("cartum_connector.cartum_sync_failure_menu"),
+        {
+            content: "no open failure is left",
+            trigger: ".o_view_nocontent:contains(No failed order)",
+        },
+        {
+            content: "show every failure, not only open ones",
+            trigger: ".o_searchview_facet:contains(Open) .o_facet_remove",
+            run: "click",
+        },
+        {
+            content: "the failures are resolved",
+            trigger: ".o_list_view:has(.o_data_row:contains(1008):contains(Resolved)):has(.o_data_row:contains(1009):contains(Resolved)) .o_data_row:contains(1010):contains(Resolved)",
+        },
+        // Cartum Status Pushes: Send Now.
+        ...repairsMenu("cartum_connector.cartum_status_push_menu"),
+        {
+            content: "the pending push, retried in 2099",
+            trigger: ".o_list_view .o_data_row:contains(WEB-1006):contains(Pending):contains(2099)",
+        },
+        selectRow("WEB-1006"),
+        {
+            content: "press Send Now",
+            trigger: ".o_control_panel .o_list_selection_container button:contains(Send Now)",
+            run: "click",
+        },
+        {
+            content: "the push is due now, no longer in 2099",
+            trigger: ".o_list_view .o_data_row:contains(WEB-1006):contains(Pending):not(:contains(2099))",
+        },
+        // Cartum Sync Log.
+        ...repairsMenu("cartum_connector.cartum_sync_run_menu"),
+        {
+            content: "the sync log lists the retries",
+            trigger: ".o_list_view .o_data_row:contains(Retry of failed orders):contains(Done)",
+        },
+        openSearchPanel(),
+        {
+            content: "group the sync log by store",
+            trigger: ".o_group_by_menu .o_menu_item:contains(/^Store$/)",
+            run: "click",
+        },
+        {
+            content: "one group for the store",
+            trigger: ".o_list_view .o_group_header:contains(Demo shop)",
+        },
+        // Cartum Stores from the menu; the card's pending pushes.
+        ...repairsMenu("cartum_connector.cartum_store_menu"),
+        {
+            content: "the stores' kanban: no open failure left, one push pending",
+            trigger: `${STORE_CARD}:contains(0 open failures):contains(1 pending pushes)`,
+        },
+        {
+            content: "switch the stores to their list",
+            trigger: ".o_control_panel .o_switch_view.o_list",
+            run: "click",
+        },
+        {
+            content: "the store's row, its sync not paused",
+            trigger: ".o_list_view .o_data_row:contains(Demo shop) td[name=sync_paused] input:not(:checked)",
+        },
+        {
+            content: "back to the kanban",
+            trigger: ".o_control_panel .o_switch_view.o_kanban",
+            run: "click",
+        },
+        {
+            content: "press the pending pushes of the card",
+            trigger: `${STORE_CARD} a.o_cartum_pending_pushes`,
+            run: "click",
+        },
+        {
+            content: "the store's pending push is listed",
+            trigger: ".o_list_view .o_data_row:contains(WEB-1006):contains(Pending)",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("cartum_repair_tour", {
+    url: "/odoo/action-repair.action_repair_order_tree",
+    steps: () => [
+        // The Store column links to the order's page in the Cartum admin.
+        {
+            content: "the Store column links to the order in Cartum",
+            trigger: ".o_list_view .o_data_row:contains(WEB-1001) td[name=cartum_store_name] a[href*='/edit/orders/1001/']:contains(Demo shop)",
+        },
+        {
+            content: "press the store link: the Cartum admin opens in another tab",
+            trigger: ".o_list_view .o_data_row:contains(WEB-1001) td[name=cartum_store_name] a",
+            run: "click",
+        },
+        {
+            content: "the repair order did not open: still the list",
+            trigger: ".o_breadcrumb .o_last_breadcrumb_item:contains(Repair Orders)",
+        },
+        {
+            content: "an order created in Odoo has no store link",
+            trigger: ".o_list_view .o_data_row:not(:contains(WEB-)) td[name=cartum_store_name]:not(:has(a))",
+        },
+        // Filters and group by.
+        openSearchPanel(),
+        {
+            content: "filter: Created in Odoo",
+            trigger: ".o_filter_menu .o_menu_item:contains(Created in Odoo)",
+            run: "click",
+        },
+        {
+            content: "only the order created in Odoo is left",
+            trigger: ".o_list_view:not(:has(.o_data_row:contains(WEB-))) .o_data_row",
+        },
+        {
+            content: "filter off: Created in Odoo",
+            trigger: ".o_filter_menu .o_menu_item:contains(Created in Odoo)",
+            run: "click",
+        },
+        {
+            content: "filter: From Integrations",
+            trigger: ".o_filter_menu .o_menu_item:contains(From Integrations)",
+            run: "click",
+        },
+        {
+            content: "only orders from Cartum are left",
+            trigger: ".o_searchview_facet:contains(From Integrations)",
+        },
+        {
+            content: "every row links to Cartum",
+            trigger: ".o_list_view:not(:has(.o_data_row:not(:contains(WEB-)))) .o_data_row:contains(WEB-1007)",
+        },
+        {
+            content: "filter off: From Integrations",
+            trigger: ".o_filter_menu .o_menu_item:contains(From Integrations)",
+            run: "click",
+        },
+        {
+            content: "group by store",
+            trigger: ".o_group_by_menu .o_menu_item:contains(/^Store$/)",
+            run: "click",
+        },
+        {
+            content: "one group for the store",
+            trigger: ".o_list_view .o_group_header:contains(Demo shop):contains(6)",
+        },
+        {
+            content: "one group for the orders without store",
+            trigger: ".o_list_view .o_group_header:contains(None)",
+        },
+        {
+            content: "ungroup",
+            trigger: ".o_searchview_facet:contains(Store) .o_facet_remove",
+            run: "click",
+        },
+        // The form's Cartum tab: refresh, twice.
+        {
+            content: "open the repair order WEB-1007",
+            trigger: ".o_list_view .o_data_row:contains(WEB-1007) td[name=name]",
+            run: "click",
+        },
+        {
+            content: "open the Cartum tab",
+            trigger: ".o_form_view .o_notebook_headers a[name=cartum]",
+            run: "click",
+        },
+        {
+            content: "the Cartum tab shows the order's store and number",
+            trigger: ".o_form_view .o_field_widget[name=cartum_external_id]:contains(1007)",
+        },
+        {
+            content: "press the refresh button next to Last Update",
+            trigger: ".o_form_view .o_notebook button[name=action_cartum_refresh]",
+            run: "click",
+        },
+        {
+            content: "the order was refreshed",
+            trigger: `${CARTUM_NOTIFICATION}:contains(Update from Cartum):contains(Refreshed: WEB-1007)`,
+        },
+        {
+            content: "the Cartum tab, reloaded",
+            trigger: ".o_form_view .o_notebook_headers a[name=cartum]",
+            run: "click",
+        },
+        {
+            content: "the time of the refresh by hand is shown",
+            trigger: ".o_form_view .o_field_widget[name=cartum_last_refresh]",
+        },
+        {
+            content: "press the refresh button again",
+            trigger: ".o_form_view .o_notebook button[name=action_cartum_refresh]",
+            run: "click",
+        },
+        {
+            content: "the second refresh is refused",
+            trigger: `${CARTUM_NOTIFICATION}:contains(Skipped WEB-1007: refreshed less than 10 minutes ago)`,
+        },
+        {
+            content: "close the notification",
+            trigger: `${CARTUM_NOTIFICATION}:contains(Skipped WEB-1007) .o_notification_close`,
+            run: "click",
+        },
+        {
+            content: "the refusal is closed",
+            trigger: `body:not(:has(${CARTUM_NOTIFICATION}:contains(Skipped)))`,
+        },
+        {
+            content: "open the form's Actions",
+            trigger: ".o_control_panel .o_cp_action_menus button",
+            run: "click",
+        },
+        {
+            content: "press Update from Cartum in the form",
+            trigger: ".o-dropdown--menu .o-dropdown-item:contains(Update from Cartum)",
+            run: "click",
+        },
+        {
+            content: "refused too, within 10 minutes",
+            trigger: `${CARTUM_NOTIFICATION}:contains(Skipped WEB-1007: refreshed less than 10 minutes ago)`,
+        },
+        ...backTo("Repair Orders"),
+        // Actions > Update from Cartum on three orders.
+        selectRow("WEB-1001"),
+        selectRow("WEB-1002"),
+        selectRow("WEB-1005"),
+        {
+            content: "three orders are selected",
+            trigger: ".o_list_selection_box:contains(3)",
+        },
+        {
+            content: "open the Actions menu",
+            trigger: ".o_cp_action_menus button:contains(Actions)",
+            run: "click",
+        },
+        {
+            content: "press Update from Cartum",
+            trigger: ".o-dropdown--menu .o-dropdown-item:contains(Update from Cartum)",
+            run: "click",
+        },
+        {
+            content: "the three orders were refreshed",
+            trigger: `${CARTUM_NOTIFICATION}:contains(Refreshed:):contains(WEB-1001):contains(WEB-1002):contains(WEB-1005)`,
+        },
+        {
+            content: "nothing was skipped",
+            trigger: `${CARTUM_NOTIFICATION}:contains(WEB-1005):not(:contains(Skipped))`,
+        },
+    ],
+});
