@@ -26,7 +26,7 @@
         "views/cartum_status_push_views.xml",
         "views/cartum_product_link_views.xml",
         "views/cartum_partner_link_views.xml",
-        "views/cartum_import_wizard_views.xml",
+        "wizards/cartum_import_wizard_views.xml",
         "views/repair_order_views.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",

@@ -11,6 +11,5 @@ from . import cartum_sync_failure
 from . import cartum_status_push
 from . import cartum_order_mapper
 from . import cartum_importer
-from . import cartum_import_wizard
 from . import repair_order
 from . import stock_move

@@ -29,7 +29,7 @@ class CartumStatusPush(models.Model):
     company_id = fields.Many2one(related="store_id.company_id", store=True, index=True)
     cartum_status_id = fields.Integer(string="Cartum Status ID", required=True)
     cartum_status_name = fields.Char(string="Cartum Status")
-    repair_state = fields.Selection(REPAIR_STATES, string="Repair State")
+    repair_state = fields.Selection(REPAIR_STATES)
     state = fields.Selection(
         [
             ("pending", "Pending"),

@@ -1,0 +1,1 @@
+from . import cartum_import_wizard
