@@ -70,8 +70,7 @@ class CartumBinding(models.AbstractModel):
             return
         self.flush_model()
         self.env.cr.execute(
-            f"UPDATE {self._table} SET last_read_at = %s "
-            "WHERE store_id = %s AND external_id IN %s",
+            f"UPDATE {self._table} SET last_read_at = %s WHERE store_id = %s AND external_id IN %s",
             (fields.Datetime.now(), store.id, tuple(external_ids)),
         )
         self.invalidate_model(["last_read_at"])
