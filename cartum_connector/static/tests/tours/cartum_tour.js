@@ -211,10 +211,9 @@ registry.category("web_tour.tours").add("cartum_store_tour", {
             run: "click",
         },
         {
-            content: "the sync is on again",
-            trigger: ".o_form_view .o_field_widget[name=sync_paused] input:not(:checked)",
+            content: "the toggle saved the store at once: the sync is on again",
+            trigger: ".o_form_view .o_form_saved .o_field_widget[name=sync_paused] input:not(:checked)",
         },
-        ...stepUtils.saveForm(),
         // Import Now.
         {
             content: "press Import Now",
