@@ -418,12 +418,11 @@ class CartumStore(models.Model):
         self.ensure_one()
         self._check_cartum_manager()
         self.sudo().cron_id._trigger()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "cartum_connector.cartum_sync_run_action"
+        return self._action_of_store(
+            "cartum_connector.cartum_sync_run_action",
+            [("store_id", "=", self.id)],
+            {"create": False},
         )
-        action["domain"] = [("store_id", "=", self.id)]
-        action["context"] = {"create": False}
-        return action
 
     def action_refresh_products(self):
         """Re-read from Cartum the catalog data of the store's linked products."""
@@ -451,28 +450,30 @@ class CartumStore(models.Model):
             "context": {"default_store_id": self.id},
         }
 
-    def action_view_repairs(self):
+    def _action_of_store(self, xmlid, domain, context=None):
+        """The window action ``xmlid``, narrowed to this store's records."""
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("repair.action_repair_order_tree")
-        action["domain"] = [("cartum_store_id", "=", self.id)]
-        action["context"] = {}
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
+        action["domain"] = domain
+        action["context"] = context or {}
         return action
+
+    def action_view_repairs(self):
+        return self._action_of_store(
+            "repair.action_repair_order_tree", [("cartum_store_id", "=", self.id)]
+        )
 
     def action_view_pending_pushes(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "cartum_connector.cartum_status_push_action"
+        return self._action_of_store(
+            "cartum_connector.cartum_status_push_action",
+            [("store_id", "=", self.id), ("state", "=", "pending")],
         )
-        action["domain"] = [("store_id", "=", self.id), ("state", "=", "pending")]
-        return action
 
     def action_view_open_failures(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "cartum_connector.cartum_sync_failure_action"
+        return self._action_of_store(
+            "cartum_connector.cartum_sync_failure_action",
+            [("store_id", "=", self.id), ("state", "=", "open")],
         )
-        action["domain"] = [("store_id", "=", self.id), ("state", "=", "open")]
-        return action
 
     def _import_window_start(self):
         """Where the next search for new orders starts, in UTC (with an overlap)."""

@@ -3,9 +3,9 @@ from odoo.tests import TransactionCase, new_test_user
 from cartum_sandbox import CartumSandbox, demo_store
 
 
-class CartumCase(TransactionCase):
+class CartumSetup:
     """A company in UAH in Ukraine, a Cartum store record, and per test a fresh sandbox store
-    (the demo shop) served over HTTP on 127.0.0.1."""
+    (the demo shop) served over HTTP on 127.0.0.1. Shared by the model tests and the tours."""
 
     @classmethod
     def _request_handler(cls, s, r, /, **kw):
@@ -16,20 +16,12 @@ class CartumCase(TransactionCase):
         return super()._request_handler(s, r, **kw)
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def _set_up_company_and_store(cls, responsible_users):
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=False))
         cls.company = cls.env.company
         uah = cls.env.ref("base.UAH")
         uah.active = True
         cls.company.write({"currency_id": uah.id, "country_id": cls.env.ref("base.ua").id})
-        cls.manager = new_test_user(
-            cls.env, "cartum_manager", groups="cartum_connector.group_cartum_manager"
-        )
-        cls.parts_user = new_test_user(
-            cls.env, "cartum_parts", groups="cartum_connector.group_cartum_parts"
-        )
-        cls.repair_user = new_test_user(cls.env, "repair_user", groups="stock.group_stock_user")
         cls.store = cls.env["cartum.store"].create(
             {
                 "name": "Demo shop",
@@ -37,7 +29,7 @@ class CartumCase(TransactionCase):
                 "login": "demo-api",
                 "password": "demo-secret",
                 "import_language": "ua",
-                "responsible_user_ids": [cls.manager.id],
+                "responsible_user_ids": responsible_users.ids,
             }
         )
 
@@ -51,11 +43,6 @@ class CartumCase(TransactionCase):
         # Retries back off for milliseconds, not seconds, against the local sandbox.
         self.env["cartum.adapter"]._client(self.store).backoff_base = 0.01
 
-    def run_import(self, store=None, **kwargs):
-        store = store or self.store
-        kwargs.setdefault("trigger", "manual")
-        return self.env["cartum.importer"]._run(store, **kwargs)
-
     def repair_of(self, order_id, store=None):
         return self.env["repair.order"].search(
             [
@@ -63,6 +50,28 @@ class CartumCase(TransactionCase):
                 ("cartum_external_id", "=", str(order_id)),
             ]
         )
+
+
+class CartumCase(CartumSetup, TransactionCase):
+    """Model tests: the shared set-up, with a Cartum administrator, a user with the parts
+    permission and a plain repair user."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager = new_test_user(
+            cls.env, "cartum_manager", groups="cartum_connector.group_cartum_manager"
+        )
+        cls.parts_user = new_test_user(
+            cls.env, "cartum_parts", groups="cartum_connector.group_cartum_parts"
+        )
+        cls.repair_user = new_test_user(cls.env, "repair_user", groups="stock.group_stock_user")
+        cls._set_up_company_and_store(cls.manager)
+
+    def run_import(self, store=None, **kwargs):
+        store = store or self.store
+        kwargs.setdefault("trigger", "manual")
+        return self.env["cartum.importer"]._run(store, **kwargs)
 
     def parts_of(self, repair):
         """{article: (quantity, unit price)} of the repair's live parts from Cartum."""

@@ -3,25 +3,17 @@ from datetime import datetime
 from odoo import fields, http
 from odoo.tests import HttpCase, tagged
 
-from cartum_sandbox import CartumSandbox, demo_store
+from .common import CartumSetup
 
 # A retry far away: the status push list shows it until "Send Now" makes it due now.
 FAR_RETRY = datetime(2099, 1, 1, 12, 0)
 
 
 @tagged("post_install", "-at_install")
-class TestCartumTours(HttpCase):
+class TestCartumTours(CartumSetup, HttpCase):
     """Every button, menu and action of the connector, pressed in a browser by Odoo tours
     (static/tests/tours/cartum_tour.js) as admin, a Cartum administrator, against a sandbox
     store with its first import done."""
-
-    @classmethod
-    def _request_handler(cls, s, r, /, **kw):
-        # Odoo's guard on test HTTP calls (local hosts only) compares the timeout with a
-        # number; the client passes a (connect, read) pair.
-        if isinstance(kw.get("timeout"), tuple):
-            kw["timeout"] = max(kw["timeout"])
-        return super()._request_handler(s, r, **kw)
 
     @classmethod
     def setUpClass(cls):
@@ -30,32 +22,11 @@ class TestCartumTours(HttpCase):
         # the browser's parallel requests: Python 3.11.7 may fail ("AST constructor recursion
         # depth mismatch") when two threads parse Python source at the same time.
         http.root.statics  # noqa: B018
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=False))
-        cls.company = cls.env.company
-        uah = cls.env.ref("base.UAH")
-        uah.active = True
-        cls.company.write({"currency_id": uah.id, "country_id": cls.env.ref("base.ua").id})
         cls.admin = cls.env.ref("base.user_admin")
-        cls.store = cls.env["cartum.store"].create(
-            {
-                "name": "Demo shop",
-                "url": "http://127.0.0.1:9",  # replaced by each test's sandbox
-                "login": "demo-api",
-                "password": "demo-secret",
-                "import_language": "ua",
-                "responsible_user_ids": [cls.admin.id],
-            }
-        )
+        cls._set_up_company_and_store(cls.admin)
 
     def setUp(self):
         super().setUp()
-        self.shop = demo_store()
-        self.sandbox = CartumSandbox(self.shop)
-        self.sandbox.start()
-        self.addCleanup(self.sandbox.stop)
-        self.store.url = self.sandbox.base_url
-        # Retries back off for milliseconds, not seconds, against the local sandbox.
-        self.env["cartum.adapter"]._client(self.store).backoff_base = 0.01
         # Three orders the first import cannot take (not in the company currency), fixed in
         # Cartum right after: their failures stay open until someone presses a Retry button.
         for _i in range(3):
@@ -74,14 +45,6 @@ class TestCartumTours(HttpCase):
             [("repair_id", "=", self.repair_of(1006).id)]
         )
         self.push.write({"attempts": 3, "next_attempt_at": FAR_RETRY, "last_error": "Sandbox down"})
-
-    def repair_of(self, order_id):
-        return self.env["repair.order"].search(
-            [
-                ("cartum_store_id", "=", self.store.id),
-                ("cartum_external_id", "=", str(order_id)),
-            ]
-        )
 
     def cron_triggers(self, cron):
         return self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
