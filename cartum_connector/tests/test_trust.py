@@ -54,6 +54,11 @@ class TestRunsNeverStopSilently(CartumCase):
         self.assertTrue(self.repair_of(1001))
         self.assertEqual(self.store.cron_id.failure_count, 0)
         self.assertTrue(self.store.cron_id.active)
+        # Settings > Technical > Scheduled Actions shows how far the job got.
+        progress = self.env["ir.cron.progress"].search(
+            [("cron_id", "=", self.store.cron_id.id)], order="id desc", limit=1
+        )
+        self.assertEqual((progress.done, progress.remaining), (7, 0))
 
     def test_an_unforeseen_error_ends_the_run_failed_and_the_job_healthy(self):
         self.store.action_test_connection()
