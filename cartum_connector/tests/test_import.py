@@ -169,9 +169,7 @@ class TestImport(CartumCase):
         # A line with neither article nor title cannot be mapped: the order goes in without it,
         # with a note that names the line. A bad creation date rejects its order only.
         good_line = dict(self.shop.orders[1002]["products"][0])
-        self.shop.edit_order(
-            1002, products=[good_line, {"article": "", "quantity": 1, "price": 5}]
-        )
+        self.shop.edit_order(1002, products=[good_line, {"article": "", "quantity": 1, "price": 5}])
         self.shop.edit_order(1005, stat_created="not a date")
         run = self.run_import()
         self.assertEqual((run.imported_count, run.failed_count), (5, 1))
