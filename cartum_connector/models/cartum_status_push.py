@@ -130,34 +130,37 @@ class CartumStatusPush(models.Model):
             ]
             # Batches Cartum applied keep their results when a later batch fails.
             results = self.env["cartum.adapter"]._client(store).update_statuses(updates)
+            sent = self.browse()
             for push, result in zip(store_pushes, results, strict=True):
-                if result.delivered:
-                    push._record_result(result)
-                else:
+                if not result.delivered:
                     push._retry_later(result.message)
+                elif result.ok:
+                    sent |= push
+                else:
+                    push._record_refusal(result.message)
+            sent._record_sent(store)
 
-    def _record_result(self, result):
-        now = fields.Datetime.now()
-        if result.ok:
-            self.write(
-                {
-                    "state": "sent",
-                    "sent_at": now,
-                    "attempts": self.attempts + 1,
-                    "last_error": False,
-                }
-            )
-            self.repair_id.with_context(
-                cartum_inbound=True
-            ).cartum_status_code = self.cartum_status_id
-            self.env["cartum.sync.failure"]._resolve(
-                self.store_id, [self.repair_id.cartum_external_id], "status"
-            )
+    def _record_sent(self, store):
+        """Cartum applied these statuses: the repairs now show them, in one write a status,
+        and their status failures are resolved."""
+        if not self:
             return
+        now = fields.Datetime.now()
+        for attempts, pushes in self.grouped(lambda push: push.attempts + 1).items():
+            pushes.write(
+                {"state": "sent", "sent_at": now, "attempts": attempts, "last_error": False}
+            )
+        for status_id, pushes in self.grouped("cartum_status_id").items():
+            pushes.repair_id.with_context(cartum_inbound=True).cartum_status_code = status_id
+        self.env["cartum.sync.failure"]._resolve(
+            store, self.repair_id.mapped("cartum_external_id"), "status"
+        )
+
+    def _record_refusal(self, reason):
         message = self.env._(
             "Cartum refused the status %(status)s: %(reason)s",
             status=self.cartum_status_name or self.cartum_status_id,
-            reason=result.message,
+            reason=reason,
         )
         self.write({"state": "refused", "attempts": self.attempts + 1, "last_error": message})
         self.repair_id.message_post(body=message, subtype_xmlid="mail.mt_note")
