@@ -330,7 +330,11 @@ class CartumImporter(models.AbstractModel):
             store.status_mapping_ids.mapped("cartum_status_id")
         ):
             self.env["cartum.adapter"]._refresh_statuses(store)  # the store added a status
-        missing = Mapper._articles_not_in_odoo(store, orders)
+        existing = Mapper._existing_products(store, orders)
+        missing = sorted(
+            {line.article for order in orders for line in order.lines if line.article}
+            - set(existing)
+        )
         catalog = {}
         if missing:
             client = self.env["cartum.adapter"]._client(store)
@@ -339,7 +343,7 @@ class CartumImporter(models.AbstractModel):
                 for page in client.export_catalog(missing)
                 for product in page.items
             }
-        return Mapper._prepare(store, orders, catalog)
+        return Mapper._prepare(store, orders, existing, catalog)
 
     @api.model
     def _write_prepared(self, run, prepared, fresh, changed):

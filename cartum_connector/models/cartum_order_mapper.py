@@ -49,13 +49,13 @@ class CartumOrderMapper(models.AbstractModel):
     _description = "Cartum Order Mapper"
 
     @api.model
-    def _prepare(self, store, orders, catalog):
+    def _prepare(self, store, orders, existing_products, catalog):
         """Find, or create in batches, the contacts, products and categories of ``orders``, and
-        link them to the store. ``catalog``: Cartum's catalog data by article, of the articles
-        that ``_articles_not_in_odoo`` named."""
+        link them to the store. ``existing_products``: what ``_existing_products`` found;
+        ``catalog``: Cartum's catalog data by article, of the articles it did not find."""
         prepared = PreparedRecords(region=store.company_id.country_id.code)
         self._prepare_partners(store, orders, prepared)
-        self._prepare_products(store, orders, prepared, catalog)
+        self._prepare_products(store, orders, prepared, existing_products, catalog)
         prepared.mappings_by_status = {
             mapping.cartum_status_id: mapping for mapping in store.status_mapping_ids
         }
@@ -155,25 +155,22 @@ class CartumOrderMapper(models.AbstractModel):
         self._match_by_name(Product, shared, names_by_key, by_key)
 
     @api.model
-    def _articles_not_in_odoo(self, store, orders):
-        """Articles of ``orders`` that no product in Odoo matches: the importer reads their
-        catalog data from Cartum before mapping."""
-        lines_by_key = self._lines_by_key(orders)
+    def _existing_products(self, store, orders):
+        """The products already in Odoo of the lines of ``orders``, by line key. The importer
+        reads from Cartum the catalog data of the articles missing here, before mapping."""
         by_key = {}
-        self._match_existing(store, lines_by_key, by_key)
-        return sorted(
-            line.article for key, line in lines_by_key.items() if key not in by_key and line.article
-        )
+        self._match_existing(store, self._lines_by_key(orders), by_key)
+        return by_key
 
     @api.model
-    def _prepare_products(self, store, orders, prepared, catalog):
+    def _prepare_products(self, store, orders, prepared, existing_products, catalog):
         lines_by_key = self._lines_by_key(orders)
         if not lines_by_key:
             return
         Product = self._product_model(store)
         shared = [("company_id", "in", [False, store.company_id.id])]
         by_key = prepared.products_by_key
-        self._match_existing(store, lines_by_key, by_key)
+        by_key.update(existing_products)
         missing = [key for key in lines_by_key if key not in by_key]
         if missing and store.product_match_key == "name":
             # The order line's title is in the buyer's language; the catalog's in the store's.
