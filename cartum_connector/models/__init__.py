@@ -3,6 +3,7 @@ from . import product_product
 from . import cartum_store
 from . import cartum_adapter
 from . import cartum_binding
+from . import cartum_shared_key
 from . import cartum_partner_link
 from . import cartum_product_link
 from . import cartum_status_mapping

@@ -1,20 +1,28 @@
 import logging
+import random
+import time
 
 from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from psycopg2 import errors as pg_errors
 
 from cartum_api import CartumError
 
 _logger = logging.getLogger(__name__)
 
-# Advisory lock namespace of the import (first key; the store id is the second).
+# Advisory lock namespace of a store's jobs (first key; the store id is the second).
 IMPORT_LOCK_NAMESPACE = 0x0CA7
 ORDERS_PER_PAGE = 100
-
-
-class ImportLockLost(Exception):
-    """Another run took the store's lock while this one committed between pages."""
+# PostgreSQL's answers to two transactions writing the same rows at the same time: the later
+# one is refused, and succeeds when run again in a fresh transaction.
+TRANSIENT_DB_ERRORS = (
+    pg_errors.SerializationFailure,
+    pg_errors.DeadlockDetected,
+    pg_errors.LockNotAvailable,
+)
+# How many times a scheduled job runs a page again after such a refusal.
+PAGE_ATTEMPTS = 6
 
 
 class CartumImporter(models.AbstractModel):
@@ -46,27 +54,45 @@ class CartumImporter(models.AbstractModel):
         if commit:
             # Cron batches only: the run record is visible while it works.
             self.env.cr.commit()  # pylint: disable=invalid-commit
-        if not self._lock_store(store):
+        if not self._lock_store(store, commit):
             run._finish("skipped", self.env._("Skipped: another import of this store is running."))
             return run
-        run._close_interrupted_runs()
         try:
+            run._close_interrupted_runs()
             self._import(run, commit, order_ids, created_between)
-        except ImportLockLost:
-            run._finish("skipped", self.env._("Stopped: another import of this store took over."))
         except Exception as error:
+            if not commit and isinstance(error, TRANSIENT_DB_ERRORS):
+                raise  # a user's click: Odoo runs the whole request again
             if commit:
                 self.env.cr.rollback()  # the page being written; committed pages stay
-            if isinstance(error, CartumError):
-                _logger.warning("Cartum import of store %s stopped: %s", store.id, error)
-            else:
-                _logger.exception("Cartum import of store %s failed", store.id)
-            run._finish("failed", self.env._("The import stopped: %s", run._describe(error)))
+            self._finish_stopped(run, error)
         else:
             run._finish("partial" if run.failed_count else "done")
+        finally:
+            if commit:
+                self._unlock_store(store)
         if commit:
             self.env.cr.commit()  # pylint: disable=invalid-commit
         return run
+
+    @api.model
+    def _finish_stopped(self, run, error):
+        store_id = run.store_id.id
+        if isinstance(error, TRANSIENT_DB_ERRORS):
+            _logger.warning("Cartum import of store %s kept colliding: %s", store_id, error)
+            run._finish(
+                "skipped",
+                self.env._(
+                    "Stopped: other jobs kept writing the same records at the same time. "
+                    "Nothing was lost: the next run goes on from here."
+                ),
+            )
+            return
+        if isinstance(error, CartumError):
+            _logger.warning("Cartum import of store %s stopped: %s", store_id, error)
+        else:
+            _logger.exception("Cartum import of store %s failed", store_id)
+        run._finish("failed", self.env._("The import stopped: %s", run._describe(error)))
 
     def _import(self, run, commit, order_ids, created_between):
         if order_ids is not None:
@@ -79,23 +105,56 @@ class CartumImporter(models.AbstractModel):
         self._notify_progress(run, remaining=0)
 
     @api.model
-    def _lock_store(self, store):
-        """Take the store's import lock for this transaction; False if another run holds it."""
-        self.env.cr.execute(
-            "SELECT pg_try_advisory_xact_lock(%s, %s)", (IMPORT_LOCK_NAMESPACE, store.id)
-        )
+    def _lock_store(self, store, commit=False):
+        """Take the store's lock; False if another job of the store holds it. The scheduled job
+        holds it across its commits, until ``_unlock_store``; a click, until its transaction
+        ends."""
+        function = "pg_try_advisory_lock" if commit else "pg_try_advisory_xact_lock"
+        self.env.cr.execute(f"SELECT {function}(%s, %s)", (IMPORT_LOCK_NAMESPACE, store.id))
         return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _unlock_store(self, store):
+        self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", (IMPORT_LOCK_NAMESPACE, store.id))
+
+    @api.model
+    def _wait_for_store(self, store):
+        """For the store's other jobs (catalog refresh, status pushes): wait until the store's
+        import, if one is running, ends; the lock is then held until this transaction ends.
+        What the import committed meanwhile may refuse this transaction's writes: scheduled
+        jobs then run again in a fresh transaction (``_retry_transient``)."""
+        self.env.cr.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)", (IMPORT_LOCK_NAMESPACE, store.id)
+        )
+
+    @api.model
+    def _retry_transient(self, work, description):
+        """Scheduled jobs only: run ``work()`` and commit; when PostgreSQL refuses it because
+        another job wrote the same rows, roll back and run it again in a fresh transaction."""
+        for attempt in range(1, PAGE_ATTEMPTS + 1):
+            try:
+                result = work()
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+                return result
+            except TRANSIENT_DB_ERRORS as error:
+                self.env.cr.rollback()
+                if attempt == PAGE_ATTEMPTS:
+                    raise
+                _logger.info("%s collided with another job (%s): run again", description, error)
+                self._pause_before_retry(attempt)
+        return None
+
+    @api.model
+    def _pause_before_retry(self, attempt):
+        time.sleep(random.uniform(0, 0.05 * 2**attempt))
 
     @api.model
     def _end_batch(self, run, commit):
         """End a batch of orders: in the scheduled job, commit it, so that an interruption keeps
-        what it imported, and take the store's lock again (the commit released it)."""
+        what it imported."""
         self._notify_progress(run, remaining=1)
-        if not commit:
-            return
-        self.env.cr.commit()  # pylint: disable=invalid-commit
-        if not self._lock_store(run.store_id):
-            raise ImportLockLost()
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
     def _notify_progress(self, run, remaining):
@@ -139,7 +198,7 @@ class CartumImporter(models.AbstractModel):
             page_size=ORDERS_PER_PAGE,
         )
         for page in pages:
-            self._import_page(run, page, left_out)
+            self._import_page(run, page, commit, left_out)
             for order in page.items:
                 seen_ids.add(str(order.order_id))
                 created = store._to_utc(order.created)
@@ -187,21 +246,43 @@ class CartumImporter(models.AbstractModel):
             run.store_id, interactive=run.trigger == "refresh"
         )
         for start in range(0, len(numbers), ORDERS_PER_PAGE):
-            self._import_page(run, client.get_orders(numbers[start : start + ORDERS_PER_PAGE]))
+            page = client.get_orders(numbers[start : start + ORDERS_PER_PAGE])
+            self._import_page(run, page, commit)
             self._end_batch(run, commit)
 
     # -- one page: map and write each order in its own savepoint ----------------------------
 
     @api.model
-    def _import_page(self, run, page, left_out=None):
+    def _import_page(self, run, page, commit, left_out=None):
         """Import one page: new orders are created, changed ones updated; ``left_out`` tells
         which unknown orders to pass over. Whatever fails unforeseen rolls back this page only,
-        and ends the run."""
-        with self.env.cr.savepoint():
-            self._import_page_orders(run, page, left_out)
+        and ends the run.
+
+        In the scheduled job, a page that PostgreSQL refused because another job wrote the same
+        rows at the same time (another store creating the same contact, the catalog refresh) is
+        rolled back to the previous page's commit and run again in a fresh transaction, which
+        sees what the other job committed. A click lets Odoo run its whole request again."""
+        if not commit:
+            with self.env.cr.savepoint():
+                self._import_page_orders(run, page, commit, left_out)
+            return
+        for attempt in range(1, PAGE_ATTEMPTS + 1):
+            try:
+                self._import_page_orders(run, page, commit, left_out)
+                return
+            except TRANSIENT_DB_ERRORS as error:
+                if attempt == PAGE_ATTEMPTS:
+                    raise
+                self.env.cr.rollback()
+                _logger.info(
+                    "Cartum store %s: a page collided with another job (%s): run again",
+                    run.store_id.id,
+                    error.pgcode,
+                )
+                self._pause_before_retry(attempt)
 
     @api.model
-    def _import_page_orders(self, run, page, left_out):
+    def _import_page_orders(self, run, page, commit, left_out):
         store = run.store_id
         Repair = self.env["repair.order"].sudo().with_company(store.company_id)
         for error in page.errors:
@@ -249,7 +330,7 @@ class CartumImporter(models.AbstractModel):
         succeeded = list(unchanged_orders)
         created_count = updated_count = 0
         if fresh or changed:
-            created_count, updated_count, written = self._write_orders(run, fresh, changed)
+            created_count, updated_count, written = self._write_orders(run, fresh, changed, commit)
             succeeded += written
         run.write(
             {
@@ -283,20 +364,27 @@ class CartumImporter(models.AbstractModel):
         ]
 
     @api.model
-    def _write_orders(self, run, fresh, changed):
+    def _write_orders(self, run, fresh, changed, commit):
         """Map and write a page's new and changed orders; returns (created, updated, orders
         written). The page's contacts, products and categories are made in one batch; if that
-        batch is refused, each order is tried alone, so that only the one at fault fails."""
+        batch is refused, each order is tried alone, so that only the one at fault fails.
+
+        The scheduled job commits that batch before it writes the repairs: another store's
+        import waiting for the same contact or product waits only for the batch."""
         try:
             with self.env.cr.savepoint():
                 prepared = self._prepare(run, fresh + [order for _repair, order in changed])
-        except CartumError:
-            raise  # Cartum is failing, not one order: the run stops and the next one resumes
+        except (CartumError, *TRANSIENT_DB_ERRORS):
+            # Cartum is failing, not one order: the run stops and the next one resumes; or
+            # another job made the same records: the page runs again.
+            raise
         except Exception:  # retried order by order below, where each error is recorded
             _logger.info(
                 "Cartum store %s: a page's batch failed; orders one by one", run.store_id.id
             )
         else:
+            if commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
             return self._write_prepared(run, prepared, fresh, changed)
         created_count = updated_count = 0
         written = []
@@ -312,6 +400,8 @@ class CartumImporter(models.AbstractModel):
                         [] if repair else [order],
                         [(repair, order)] if repair else [],
                     )
+            except TRANSIENT_DB_ERRORS:
+                raise  # not this order's fault: the page runs again
             except Exception as error:  # one bad order is recorded; the others go on
                 run._record_failure(order.order_id, run._describe(error), repair)
             else:
@@ -354,6 +444,8 @@ class CartumImporter(models.AbstractModel):
             try:
                 with self.env.cr.savepoint():
                     self._update_repair(run, prepared, repair, order)
+            except TRANSIENT_DB_ERRORS:
+                raise  # not this order's fault: the page runs again
             except Exception as error:  # one bad order is recorded; the others go on
                 run._record_failure(order.order_id, run._describe(error), repair)
             else:
@@ -376,6 +468,8 @@ class CartumImporter(models.AbstractModel):
         for order in orders:
             try:
                 values.append((order, Mapper._repair_values(store, prepared, order)))
+            except TRANSIENT_DB_ERRORS:
+                raise  # not this order's fault: the page runs again
             except Exception as error:  # one bad order is recorded; the others go on
                 run._record_failure(order.order_id, run._describe(error))
         Repair = (
@@ -389,12 +483,16 @@ class CartumImporter(models.AbstractModel):
             with self.env.cr.savepoint():
                 created = Repair.create([vals for _order, vals in values])
             pairs = list(zip([order for order, _vals in values], created, strict=True))
+        except TRANSIENT_DB_ERRORS:
+            raise  # another job wrote the same rows: the page runs again
         except Exception:  # retried one by one below, where each error is recorded
             pairs = []
             for order, vals in values:
                 try:
                     with self.env.cr.savepoint():
                         pairs.append((order, Repair.create(vals)))
+                except TRANSIENT_DB_ERRORS:
+                    raise  # not this order's fault: the page runs again
                 except Exception as error:  # one bad order is recorded; the others go on
                     run._record_failure(order.order_id, run._describe(error))
             created = Repair.browse([repair.id for _order, repair in pairs])

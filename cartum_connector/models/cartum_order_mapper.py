@@ -80,36 +80,66 @@ class CartumOrderMapper(models.AbstractModel):
                 by_phone.setdefault(key, order.customer)
             elif order.customer.email:
                 by_email.setdefault(order.customer.email.lower(), order.customer)
+        customers = {f"+{key}": customer for key, customer in by_phone.items()}
+        customers.update(by_email)
+        found = self._find_partners(store, list(customers))
+        missing = [key for key in customers if key not in found]
+        if missing:
+            values = {key: self._partner_values(store, customers[key]) for key in missing}
+            found.update(
+                self._create_shared(
+                    "partner",
+                    self.env["res.partner"].sudo(),
+                    values,
+                    lambda keys: self._find_partners(store, keys),
+                )
+            )
+        for key, partner in found.items():
+            if key.startswith("+"):
+                prepared.partners_by_phone[key[1:]] = partner
+            else:
+                prepared.partners_by_email[key] = partner
+        self.env["cartum.partner.link"]._upsert(
+            store, [(key, partner.id) for key, partner in found.items()]
+        )
+
+    @api.model
+    def _find_partners(self, store, customer_keys):
+        """{customer key: the oldest contact with that phone (E.164) or e-mail}."""
         Partner = self.env["res.partner"].sudo()
         shared = [("company_id", "in", [False, store.company_id.id])]
-        if by_phone:
-            found = Partner.search(
-                [("cartum_phone_key", "in", list(by_phone)), *shared], order="id"
-            )
-            for partner in found:
-                prepared.partners_by_phone.setdefault(partner.cartum_phone_key, partner)
-        if by_email:
-            found = Partner.search(
-                [("email_normalized", "in", list(by_email)), *shared], order="id"
-            )
-            for partner in found:
-                prepared.partners_by_email.setdefault(partner.email_normalized, partner)
-        missing_phones = [key for key in by_phone if key not in prepared.partners_by_phone]
-        missing_emails = [email for email in by_email if email not in prepared.partners_by_email]
-        customers = [by_phone[key] for key in missing_phones] + [
-            by_email[email] for email in missing_emails
-        ]
-        if customers:
-            created = Partner.create(
-                [self._partner_values(store, customer) for customer in customers]
-            )
-            created_by_phone = created[: len(missing_phones)]
-            prepared.partners_by_phone.update(zip(missing_phones, created_by_phone, strict=True))
-            created_by_email = created[len(missing_phones) :]
-            prepared.partners_by_email.update(zip(missing_emails, created_by_email, strict=True))
-        links = [(f"+{key}", partner.id) for key, partner in prepared.partners_by_phone.items()]
-        links += [(email, partner.id) for email, partner in prepared.partners_by_email.items()]
-        self.env["cartum.partner.link"]._upsert(store, links)
+        phones = [key[1:] for key in customer_keys if key.startswith("+")]
+        emails = [key for key in customer_keys if not key.startswith("+")]
+        found = {}
+        if phones:
+            for partner in Partner.search(
+                [("cartum_phone_key", "in", phones), *shared], order="id"
+            ):
+                found.setdefault(f"+{partner.cartum_phone_key}", partner)
+        if emails:
+            for partner in Partner.search(
+                [("email_normalized", "in", emails), *shared], order="id"
+            ):
+                found.setdefault(partner.email_normalized, partner)
+        return found
+
+    @api.model
+    def _create_shared(self, kind, Model, values_by_key, find):
+        """Create the records of ``values_by_key`` whose key no other import has claimed, in one
+        batch; returns ``{key: record}``, with the records other imports made for the rest."""
+        scope_of = {key: values.get("company_id") or 0 for key, values in values_by_key.items()}
+        SharedKey = self.env["cartum.shared.key"].sudo()
+        records_by_key = {}
+        for scope in sorted(set(scope_of.values())):
+            keys = [key for key, key_scope in scope_of.items() if key_scope == scope]
+            claimed, found = SharedKey._claim(kind, scope, keys, find)
+            records_by_key.update(found)
+            if claimed:
+                created = Model.create([values_by_key[key] for key in claimed])
+                new = dict(zip(claimed, created, strict=True))
+                SharedKey._assign(kind, scope, new)
+                records_by_key.update(new)
+        return records_by_key
 
     @api.model
     def _partner_values(self, store, customer):
@@ -195,7 +225,8 @@ class CartumOrderMapper(models.AbstractModel):
         )
         units = self.env.ref("uom.product_uom_unit")
         default_category = self.env.ref("product.product_category_all")
-        values_by_identity = {}
+        values_by_identity = {"product_code": {}, "product_name": {}}
+        keys_by_identity = {}
         for key in missing:
             line = lines_by_key[key]
             catalog_product = catalog.get(key)
@@ -206,14 +237,34 @@ class CartumOrderMapper(models.AbstractModel):
             # Two new lines that identify the same product (same reference or same name) get
             # one product.
             by_reference = line.article and store.product_match_key == "default_code"
-            identity = line.article if by_reference else values["name"]
-            values_by_identity.setdefault(identity, (values, []))[1].append(key)
-        created = self._product_model(store).create(
-            [values for values, _keys in values_by_identity.values()]
-        )
-        for product, (_values, keys) in zip(created, values_by_identity.values(), strict=True):
-            for key in keys:
-                by_key[key] = product
+            identity = (
+                ("product_code", line.article) if by_reference else ("product_name", values["name"])
+            )
+            values_by_identity[identity[0]].setdefault(identity[1], values)
+            keys_by_identity.setdefault(identity, []).append(key)
+        Product = self._product_model(store)
+        shared = [("company_id", "in", [False, store.company_id.id])]
+        finders = {
+            "product_code": lambda codes: {
+                product.default_code: product
+                for product in Product.search([("default_code", "in", codes), *shared]).sorted(
+                    "id", reverse=True
+                )
+            },
+            "product_name": lambda names: {
+                product.name: product
+                for product in Product.search([("name", "in", names), *shared]).sorted(
+                    "id", reverse=True
+                )
+            },
+        }
+        for kind, values_by_key in values_by_identity.items():
+            if not values_by_key:
+                continue
+            products = self._create_shared(kind, Product, values_by_key, finders[kind])
+            for identity_key, product in products.items():
+                for key in keys_by_identity[(kind, identity_key)]:
+                    by_key[key] = product
 
     @api.model
     def _match_by_name(self, Product, shared, names_by_key, by_key):
@@ -258,14 +309,37 @@ class CartumOrderMapper(models.AbstractModel):
                 else:
                     missing.append(prefix)
             if missing:
-                created = Category.create(
-                    [
-                        {"name": prefix[-1], "parent_id": by_path[prefix[:-1]].id}
-                        for prefix in missing
-                    ]
+                values = {
+                    self._category_key(by_path[prefix[:-1]].id, prefix[-1]): {
+                        "name": prefix[-1],
+                        "parent_id": by_path[prefix[:-1]].id,
+                    }
+                    for prefix in missing
+                }
+                categories = self._create_shared(
+                    "category", Category, values, self._find_categories
                 )
-                by_path.update(zip(missing, created, strict=True))
+                for prefix in missing:
+                    key = self._category_key(by_path[prefix[:-1]].id, prefix[-1])
+                    by_path[prefix] = categories[key]
         return {path: by_path[path] for path in paths}
+
+    @api.model
+    def _category_key(self, parent_id, name):
+        return f"{parent_id or 0}/{name}"
+
+    @api.model
+    def _find_categories(self, keys):
+        """{category key: the oldest category of that name under that parent}."""
+        wanted = set(keys)
+        names = [key.split("/", 1)[1] for key in keys]
+        found = {}
+        Category = self.env["product.category"].sudo()
+        for category in Category.search([("name", "in", names)], order="id"):
+            key = self._category_key(category.parent_id.id, category.name)
+            if key in wanted:
+                found.setdefault(key, category)
+        return found
 
     @api.model
     def _product_values(self, store, line, catalog_product, category, units):

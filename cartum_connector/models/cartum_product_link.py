@@ -29,17 +29,27 @@ class CartumProductLink(models.Model):
         return "product_id"
 
     @api.model
-    def _refresh_store(self, store, commit=False):
+    def _refresh_store(self, store, scheduled=False):
         """Re-read from Cartum the catalog data of the products linked to ``store`` (by article,
         500 a call): the link keeps Cartum's title, price, category and availability, and
         Last Update moves. With the store's option on, the product's name (in the store's
         language) and sale price follow. An article gone from the catalog is marked, never
         deleted. Returns (message, level) for the user."""
         store = store.sudo()
+        Importer = self.env["cartum.importer"]
+        if scheduled:
+            Importer._wait_for_store(store)
+        elif not Importer._lock_store(store):
+            return (
+                self.env._(
+                    "An import of this store is running: refresh the products when it has ended."
+                ),
+                "warning",
+            )
         links = self.sudo().search([("store_id", "=", store.id)])
         if not links:
             return self.env._("No product of this store is linked yet."), "warning"
-        client = self.env["cartum.adapter"]._client(store, interactive=not commit)
+        client = self.env["cartum.adapter"]._client(store, interactive=not scheduled)
         try:
             catalog = {
                 product.article: product
@@ -70,8 +80,6 @@ class CartumProductLink(models.Model):
                 if title:
                     values["name"] = title
                 link.product_id.with_context(lang=language).write(values)
-        if commit:
-            self.env.cr.commit()  # pylint: disable=invalid-commit
         return (
             self.env._(
                 "%(read)s products read from Cartum; %(gone)s no longer in its catalog.",

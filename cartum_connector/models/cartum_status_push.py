@@ -1,8 +1,12 @@
+import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
 
+from .cartum_importer import TRANSIENT_DB_ERRORS
 from .cartum_status_mapping import REPAIR_STATES
+
+_logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
 MAX_RETRY_DELAY = timedelta(hours=6)
@@ -120,25 +124,37 @@ class CartumStatusPush(models.Model):
             (tuple(self.ids),),
         )
         pushes = self.browse(row[0] for row in self.env.cr.fetchall()).sudo()
+        Importer = self.env["cartum.importer"]
         for store, store_pushes in pushes.grouped("store_id").items():
-            updates = [
-                {
-                    "order_id": int(push.repair_id.cartum_external_id),
-                    "status": push.cartum_status_id,
-                }
-                for push in store_pushes
-            ]
-            # Batches Cartum applied keep their results when a later batch fails.
-            results = self.env["cartum.adapter"]._client(store).update_statuses(updates)
-            sent = self.browse()
-            for push, result in zip(store_pushes, results, strict=True):
-                if not result.delivered:
-                    push._retry_later(result.message)
-                elif result.ok:
-                    sent |= push
-                else:
-                    push._record_refusal(result.message)
-            sent._record_sent(store)
+            # While the store's import runs, its pushes wait for the next round: the import
+            # may be applying a later change from Cartum to the same orders.
+            if not Importer._lock_store(store):
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    store_pushes._send_to_store(store)
+            except TRANSIENT_DB_ERRORS as error:
+                _logger.info("Cartum store %s: pushes collided (%s), next round", store.id, error)
+            except Exception as error:  # the job never raises: the batch waits and says why
+                _logger.exception("Cartum store %s: pushes failed", store.id)
+                store_pushes._retry_later(f"{type(error).__name__}: {error}")
+
+    def _send_to_store(self, store):
+        updates = [
+            {"order_id": int(push.repair_id.cartum_external_id), "status": push.cartum_status_id}
+            for push in self
+        ]
+        # Batches Cartum applied keep their results when a later batch fails.
+        results = self.env["cartum.adapter"]._client(store).update_statuses(updates)
+        sent = self.browse()
+        for push, result in zip(self, results, strict=True):
+            if not result.delivered:
+                push._retry_later(result.message)
+            elif result.ok:
+                sent |= push
+            else:
+                push._record_refusal(result.message)
+        sent._record_sent(store)
 
     def _record_sent(self, store):
         """Cartum applied these statuses: the repairs now show them, in one write a status,

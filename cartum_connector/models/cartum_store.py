@@ -1,11 +1,17 @@
+import logging
 import string
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytz
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 
 from cartum_api import FIRST_LAST, LAST_FIRST
+
+from .cartum_importer import TRANSIENT_DB_ERRORS
+
+_logger = logging.getLogger(__name__)
 
 # Cartum's language codes and the Odoo languages they fill.
 CARTUM_LANGUAGES = [
@@ -33,6 +39,19 @@ DEFAULT_ADMIN_ORDER_URL = "{url}/edit/orders/{order_id}/"
 # an order saved late in Cartum (or on a clock at the window's edge) is never missed.
 IMPORT_OVERLAP = timedelta(minutes=30)
 FIRST_IMPORT_PERIOD = timedelta(days=60)
+
+
+def shop_address(url):
+    """The shop a website URL points at, whatever its spelling: http or https, www. or not, a
+    trailing slash, letter case."""
+    parts = urlsplit((url or "").strip().lower())
+    host = (parts.hostname or "").removeprefix("www.")
+    try:
+        port = parts.port
+    except ValueError:  # not a number: the URL check says so
+        port = None
+    port = f":{port}" if port and port not in (80, 443) else ""
+    return f"{host}{port}{parts.path.rstrip('/')}"
 
 
 class CartumStore(models.Model):
@@ -108,7 +127,10 @@ class CartumStore(models.Model):
         help="Time zone of the dates Cartum sends.",
     )
     order_prefix = fields.Char(
-        default="WEB-", help="Put before the Cartum order number to name repair orders."
+        default=lambda self: self._free_order_prefix(),
+        copy=False,
+        help="Put before the Cartum order number to name repair orders. Each store has its "
+        "own, so that two stores never give two repairs the same reference.",
     )
     responsible_user_ids = fields.Many2many(
         "res.users",
@@ -260,6 +282,64 @@ class CartumStore(models.Model):
                     )
                 )
 
+    @api.model
+    def _free_order_prefix(self):
+        """WEB- for the first store, then WEB2-, WEB3-…: the first one no store uses."""
+        used = set(self.sudo().with_context(active_test=False).search([]).mapped("order_prefix"))
+        number = 1
+        while (prefix := f"WEB{number if number > 1 else ''}-") in used:
+            number += 1
+        return prefix
+
+    @api.constrains("order_prefix")
+    def _check_order_prefix(self):
+        Store = self.sudo().with_context(active_test=False)
+        for store in self:
+            prefix = store.order_prefix or ""
+            # A prefix ending in a digit would run into the order number: WEB-1 + 001 could
+            # be WEB- + 1001.
+            if prefix[-1:].isdigit():
+                raise ValidationError(
+                    self.env._(
+                        "The order prefix of %(store)s must not end with a digit, so that the "
+                        "order number can be told apart from it.",
+                        store=store.name,
+                    )
+                )
+            other = Store.search(
+                [("id", "!=", store.id), ("order_prefix", "=", store.order_prefix)], limit=1
+            )
+            if other:
+                raise ValidationError(
+                    self.env._(
+                        "The order prefix %(prefix)s is already used by the store %(other)s: "
+                        "give %(store)s another, so that two stores never name two repair "
+                        "orders alike.",
+                        prefix=prefix or self.env._("(none)"),
+                        other=other.name,
+                        store=store.name,
+                    )
+                )
+
+    @api.constrains("url", "company_id")
+    def _check_one_store_per_shop(self):
+        Store = self.sudo().with_context(active_test=False)
+        for store in self:
+            shop = shop_address(store.url)
+            others = Store.search(
+                [("id", "!=", store.id), ("company_id", "=", store.company_id.id)]
+            )
+            other = others.filtered(lambda other, shop=shop: shop_address(other.url) == shop)[:1]
+            if other:
+                raise ValidationError(
+                    self.env._(
+                        "The store %(other)s already connects %(url)s in this company: one shop "
+                        "is one store, or every order would be imported twice.",
+                        other=other.name,
+                        url=store.url,
+                    )
+                )
+
     @api.constrains("url")
     def _check_url(self):
         for store in self:
@@ -331,7 +411,18 @@ class CartumStore(models.Model):
     def _cron_refresh_products(self):
         """Daily: every active store re-reads the catalog data of its linked products."""
         for store in self.search([("sync_paused", "=", False), ("connection_state", "=", "ok")]):
-            self.env["cartum.product.link"]._refresh_store(store, commit=True)
+            store._refresh_products_scheduled()
+
+    def _refresh_products_scheduled(self):
+        """The daily refresh of one store: it waits for the store's import, and runs again
+        when what the import committed meanwhile refuses it."""
+        try:
+            self.env["cartum.importer"]._retry_transient(
+                lambda: self.env["cartum.product.link"]._refresh_store(self, scheduled=True),
+                f"Product refresh of Cartum store {self.id}",
+            )
+        except TRANSIENT_DB_ERRORS:
+            _logger.warning("Product refresh of Cartum store %s: given up until tomorrow", self.id)
 
     # -- helpers --------------------------------------------------------------------------------
 

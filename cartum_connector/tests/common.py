@@ -3,9 +3,8 @@ from odoo.tests import TransactionCase, new_test_user
 from cartum_sandbox import CartumSandbox, demo_store
 
 
-class CartumSetup:
-    """A company in UAH in Ukraine, a Cartum store record, and per test a fresh sandbox store
-    (the demo shop) served over HTTP on 127.0.0.1. Shared by the model tests and the tours."""
+class SandboxHttp:
+    """Lets the Cartum client reach the sandboxes on 127.0.0.1 under Odoo's test guard."""
 
     @classmethod
     def _request_handler(cls, s, r, /, **kw):
@@ -14,6 +13,11 @@ class CartumSetup:
         if isinstance(kw.get("timeout"), tuple):
             kw["timeout"] = max(kw["timeout"])
         return super()._request_handler(s, r, **kw)
+
+
+class CartumSetup(SandboxHttp):
+    """A company in UAH in Ukraine, a Cartum store record, and per test a fresh sandbox store
+    (the demo shop) served over HTTP on 127.0.0.1. Shared by the model tests and the tours."""
 
     @classmethod
     def _set_up_company_and_store(cls, responsible_users):

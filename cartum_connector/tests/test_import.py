@@ -4,6 +4,8 @@ from datetime import datetime, timedelta
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
+from cartum_sandbox import CartumSandbox
+
 from .common import CartumCase
 
 
@@ -380,8 +382,14 @@ class TestImport(CartumCase):
 
     def test_second_store_only_sees_own_orders(self):
         self.run_import()
-        other = self.store.copy({"name": "Other shop", "password": "demo-secret"})
-        other.url = self.sandbox.base_url
+        # Another shop with the same order numbers: the demo shop again, at another address.
+        other_sandbox = CartumSandbox(self.shop)
+        other_sandbox.start()
+        self.addCleanup(other_sandbox.stop)
+        other = self.store.copy(
+            {"name": "Other shop", "password": "demo-secret", "url": other_sandbox.base_url}
+        )
+        self.assertNotEqual(other.order_prefix, self.store.order_prefix)
         self.run_import(other)
         self.assertEqual(len(self.repair_of(1001, other)), 1)
         self.assertEqual(len(self.repair_of(1001)), 1)

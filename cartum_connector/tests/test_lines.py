@@ -1,5 +1,7 @@
 from odoo.tests import tagged
 
+from cartum_sandbox import CartumSandbox
+
 from .common import CartumCase
 
 
@@ -127,11 +129,15 @@ class TestLinksAndCatalogRefresh(CartumCase):
         self.assertEqual(self.counts(), before)
         self.assertGreater(link.last_read_at.year, 2020)
         self.assertEqual(link.linked_at, first_linked)
-        # The same products and contacts sold by a second store get a link of their own.
+        # The same products and contacts sold by a second store (another shop: another
+        # address) get a link of their own.
+        second_sandbox = CartumSandbox(self.shop)
+        second_sandbox.start()
+        self.addCleanup(second_sandbox.stop)
         second = self.env["cartum.store"].create(
             {
                 "name": "Second shop",
-                "url": self.sandbox.base_url,
+                "url": second_sandbox.base_url,
                 "login": "demo-api",
                 "password": "demo-secret",
             }

@@ -25,7 +25,7 @@ class TestCartumLinkCannotBeForged(CartumCase):
 
     def test_nobody_but_the_connector_writes_the_link(self):
         repair = self.repair_of(1001)
-        other = self.store.copy({"name": "Forged shop"})
+        other = self.store.copy({"name": "Forged shop", "url": "https://forged.example"})
         before = self.link_values(repair)
         forged = {
             "cartum_store_id": other.id,

@@ -1,0 +1,202 @@
+import threading
+
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+from odoo.tests import TransactionCase, tagged
+
+from cartum_sandbox import CartumSandbox, SandboxStore
+from cartum_sandbox.seed import phone_formats
+
+from .common import SandboxHttp
+
+CUSTOMERS = 12
+ARTICLES = 8
+ORDERS = 40
+
+
+@tagged("post_install", "-at_install")
+class TestStoresImportAtOnce(SandboxHttp, TransactionCase):
+    """Two stores' scheduled imports at the same moment, as two cron workers run them: each in
+    its own thread, with its own cursor and transaction on the real database, against its own
+    sandbox. The stores sell to the same customers the same products. What the imports commit
+    stays in this throwaway database; keys carry the test's name so that no other test meets
+    them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry_of_workers = Registry(cls.env.cr.dbname)
+        with cls.registry_of_workers.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env["res.company"].search([("name", "=", "Cartum concurrency")])
+            if not company:
+                uah = env.ref("base.UAH")
+                uah.active = True
+                company = env["res.company"].create(
+                    {
+                        "name": "Cartum concurrency",
+                        "currency_id": uah.id,
+                        "country_id": env.ref("base.ua").id,
+                    }
+                )
+            cls.company_id = company.id
+
+    def shop(self, tag, phone_format, articles, titles):
+        """A shop whose ORDERS orders go to the same CUSTOMERS people (of ``tag``) and ARTICLES
+        products, each phone written in ``phone_format`` (an index of ``phone_formats``)."""
+        phone_block = {"ref": 1000, "name": 2000, "wait": 3000}[tag]
+        shop = SandboxStore(login="api", password="secret")
+        for number, (article, title) in enumerate(zip(articles, titles, strict=True)):
+            category = f"Parts {tag}/Screens" if number % 2 else f"Parts {tag}/Batteries"
+            shop.add_product(article, {"ua": title, "en": title}, 100.0 + number, category=category)
+        for number in range(ORDERS):
+            customer = number % CUSTOMERS
+            shop.add_order(
+                customer_name=f"Customer {tag} {customer}",
+                phone=phone_formats("67", f"{phone_block + customer:07d}")[phone_format],
+                lines=[(articles[number % ARTICLES], 1), (articles[(number + 3) % ARTICLES], 2)],
+            )
+        sandbox = CartumSandbox(shop)
+        sandbox.start()
+        self.addCleanup(sandbox.stop)
+        return sandbox
+
+    def create_stores(self, sandboxes, match_key):
+        with self.registry_of_workers.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            picking_type = env["stock.picking.type"].search(
+                [("code", "=", "repair_operation"), ("company_id", "=", self.company_id)], limit=1
+            )
+            stores = env["cartum.store"].create(
+                [
+                    {
+                        "name": f"Concurrent shop {number}",
+                        "url": sandbox.base_url,
+                        "login": "api",
+                        "password": "secret",
+                        "company_id": self.company_id,
+                        "picking_type_id": picking_type.id,
+                        "product_match_key": match_key,
+                        "order_prefix": f"{self._testMethodName[-12:]}-{chr(65 + number)}-",
+                    }
+                    for number, sandbox in enumerate(sandboxes)
+                ]
+            )
+            return stores.ids
+
+    def import_at_once(self, store_ids):
+        """Each store's scheduled import in its own thread and cursor, started together."""
+        start = threading.Barrier(len(store_ids))
+        runs, errors = {}, []
+
+        def import_store(store_id):
+            try:
+                with self.registry_of_workers.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    store = env["cartum.store"].browse(store_id)
+                    env["cartum.adapter"]._client(store).backoff_base = 0.01
+                    start.wait()
+                    run = env["cartum.importer"]._run(store, trigger="cron", commit=True)
+                    runs[store_id] = (run.state, run.imported_count, run.message)
+            except Exception as error:  # reported by the test below
+                errors.append(error)
+
+        threads = [threading.Thread(target=import_store, args=(sid,)) for sid in store_ids]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertFalse(errors)
+        for state, imported, message in runs.values():
+            self.assertEqual((state, imported), ("done", ORDERS), message)
+
+    def committed_env(self):
+        cr = self.registry_of_workers.cursor()
+        self.addCleanup(cr.close)
+        return api.Environment(cr, SUPERUSER_ID, {})
+
+    def test_two_stores_make_one_contact_product_and_category_each(self):
+        tag = "ref"
+        articles = [f"CONC-REF-{number}" for number in range(ARTICLES)]
+        titles = [f"Screen ref {number}" for number in range(ARTICLES)]
+        # The same phones, written "+380 67 …" in one shop and "067…" in the other.
+        sandboxes = [self.shop(tag, 0, articles, titles), self.shop(tag, 1, articles, titles)]
+        store_ids = self.create_stores(sandboxes, "default_code")
+        self.import_at_once(store_ids)
+
+        env = self.committed_env()
+        partners = env["res.partner"].search([("name", "like", f"Customer {tag} ")])
+        self.assertEqual(len(partners), CUSTOMERS)
+        self.assertEqual(len(set(partners.mapped("cartum_phone_key"))), CUSTOMERS)
+        for partner in partners:
+            self.assertEqual(partner.cartum_link_ids.store_id.ids, sorted(store_ids))
+        products = env["product.product"].search([("default_code", "in", articles)])
+        self.assertEqual(len(products), ARTICLES)
+        for product in products:
+            self.assertEqual(product.cartum_link_ids.store_id.ids, sorted(store_ids))
+        roots = env["product.category"].search([("name", "=", f"Parts {tag}")])
+        self.assertEqual(len(roots), 1)
+        self.assertEqual(sorted(roots.child_id.mapped("name")), ["Batteries", "Screens"])
+        self.assertEqual(products.categ_id, roots.child_id)
+        repairs = env["repair.order"].search([("cartum_store_id", "in", store_ids)])
+        self.assertEqual(len(repairs), 2 * ORDERS)
+        self.assertEqual(repairs.partner_id, partners)
+
+    def test_two_stores_matching_by_name_make_one_product_per_name(self):
+        tag = "name"
+        titles = [f"Battery by name {number}" for number in range(ARTICLES)]
+        # Each shop has articles of its own; the names are the same.
+        sandboxes = [
+            self.shop(tag, 2, [f"CONC-A-{n}" for n in range(ARTICLES)], titles),
+            self.shop(tag, 3, [f"CONC-B-{n}" for n in range(ARTICLES)], titles),
+        ]
+        store_ids = self.create_stores(sandboxes, "name")
+        self.import_at_once(store_ids)
+
+        env = self.committed_env()
+        products = env["product.product"].search([("name", "in", titles)])
+        self.assertEqual(len(products), ARTICLES)
+        for product in products:
+            self.assertEqual(product.cartum_link_ids.store_id.ids, sorted(store_ids))
+        self.assertEqual(
+            len(env["res.partner"].search([("name", "like", f"Customer {tag} ")])), CUSTOMERS
+        )
+        self.assertEqual(len(env["product.category"].search([("name", "=", f"Parts {tag}")])), 1)
+
+    def test_the_product_refresh_waits_for_the_store_import(self):
+        tag = "wait"
+        articles = [f"CONC-WAIT-{number}" for number in range(ARTICLES)]
+        titles = [f"Cable wait {number}" for number in range(ARTICLES)]
+        [store_id] = self.create_stores([self.shop(tag, 0, articles, titles)], "default_code")
+        self.import_at_once([store_id])
+        refreshed = threading.Event()
+
+        def refresh():
+            with self.registry_of_workers.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["cartum.store"].browse(store_id)._refresh_products_scheduled()
+            refreshed.set()
+
+        # An import of the store holds its lock and commits pages meanwhile.
+        with self.registry_of_workers.cursor() as import_cr:
+            env = api.Environment(import_cr, SUPERUSER_ID, {})
+            store = env["cartum.store"].browse(store_id)
+            self.assertTrue(env["cartum.importer"]._lock_store(store, commit=True))
+            worker = threading.Thread(target=refresh)
+            worker.start()
+            try:
+                self.assertFalse(refreshed.wait(1.0), "the refresh did not wait for the import")
+                import_cr.execute(
+                    "UPDATE cartum_product_link SET last_read_at = '2020-01-01' "
+                    "WHERE store_id = %s",
+                    (store_id,),
+                )
+                import_cr.commit()
+            finally:
+                env["cartum.importer"]._unlock_store(store)
+            worker.join()
+        links = self.committed_env()["cartum.product.link"].search([("store_id", "=", store_id)])
+        self.assertEqual(len(links), ARTICLES)
+        # Run again after the import's commit, the refresh read every link.
+        self.assertTrue(all(link.last_read_at.year > 2020 for link in links))
+        self.assertEqual(sorted(links.mapped("cartum_title")), sorted(titles))
