@@ -55,7 +55,13 @@ class CartumImporter(models.AbstractModel):
             # Cron batches only: the run record is visible while it works.
             self.env.cr.commit()  # pylint: disable=invalid-commit
         if not self._lock_store(store, commit):
-            run._finish("skipped", self.env._("Skipped: another import of this store is running."))
+            run._finish(
+                "skipped",
+                self.env._(
+                    "Skipped: another job of this store (an import or the product refresh) is "
+                    "running. The next run goes on from where the last one ended."
+                ),
+            )
             return run
         try:
             run._close_interrupted_runs()

@@ -1,3 +1,5 @@
+from contextlib import contextmanager
+
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
@@ -8,6 +10,13 @@ from .common import CartumCase
 
 @tagged("post_install", "-at_install")
 class TestOneShopOneStore(CartumCase):
+    @contextmanager
+    def refused(self, message):
+        """The change is refused with ``message`` and undone (Odoo's assertRaises)."""
+        with self.assertRaises(ValidationError) as refusal:
+            yield
+        self.assertRegex(str(refusal.exception), message)
+
     def new_store(self, **values):
         return self.env["cartum.store"].create(
             {"name": "Another", "login": "demo-api", "password": "demo-secret", **values}
@@ -16,13 +25,13 @@ class TestOneShopOneStore(CartumCase):
     def test_a_second_store_of_the_same_shop_is_refused(self):
         shop_url = self.sandbox.base_url  # http://127.0.0.1:<port>
         for spelling in (shop_url, shop_url + "/", shop_url.upper(), shop_url + "//"):
-            with self.assertRaisesRegex(ValidationError, "already connects"):
+            with self.refused("already connects"):
                 self.new_store(url=spelling)
         shop = self.new_store(url="https://myshop.example")
         for spelling in ("http://www.myshop.example/", "HTTPS://MyShop.example"):
-            with self.assertRaisesRegex(ValidationError, "Demo shop|Another"):
+            with self.refused("Demo shop|Another"):
                 self.new_store(url=spelling, name="Third")
-        with self.assertRaisesRegex(ValidationError, "already connects"):
+        with self.refused("already connects"):
             self.store.url = "https://www.myshop.example"
         self.assertTrue(shop)
 
@@ -41,9 +50,9 @@ class TestOneShopOneStore(CartumCase):
         second = self.new_store(url="https://second.example")
         third = self.new_store(url="https://third.example", name="Third")
         self.assertEqual((second.order_prefix, third.order_prefix), ("WEB2-", "WEB3-"))
-        with self.assertRaisesRegex(ValidationError, "already used by the store Demo shop"):
+        with self.refused("already used by the store Demo shop"):
             second.order_prefix = "WEB-"
-        with self.assertRaisesRegex(ValidationError, "must not end with a digit"):
+        with self.refused("must not end with a digit"):
             second.order_prefix = "SHOP2"
         # Another shop's order of the same number gets another reference.
         other_shop = CartumSandbox(demo_store())

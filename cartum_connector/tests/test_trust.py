@@ -118,6 +118,20 @@ class TestBothSidesChangeOneOrder(CartumCase):
     def pushed(self, order_id):
         return [u["status"] for u in self.shop.status_updates if u["order_id"] == order_id]
 
+    def test_an_unforeseen_error_ends_its_batch_and_the_job_goes_on(self):
+        repair = self.repair_of(1006)
+        repair.action_validate()  # Odoo queues Processing
+        # Something nobody foresaw: the order number kept in Odoo is no longer a number.
+        self.env.cr.execute(
+            "UPDATE repair_order SET cartum_external_id = 'x1006' WHERE id = %s", (repair.id,)
+        )
+        repair.invalidate_recordset(["cartum_external_id"])
+        self.Push._cron_send_pending()  # does not raise: Odoo never switches the job off
+        push = self.Push.search([("repair_id", "=", repair.id)])
+        self.assertEqual((push.state, push.attempts), ("pending", 1))
+        self.assertIn("ValueError", push.last_error)
+        self.assertEqual(self.pushed(1006), [])
+
     def test_cartum_changed_last_cancels_the_waiting_push(self):
         repair = self.repair_of(1006)  # New in Cartum, draft in Odoo
         self.shop.faults.fail_call("orders/update", nth=1, message="Store busy")
