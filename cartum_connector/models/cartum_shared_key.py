@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-from odoo.tools import sql
 
 
 class CartumSharedKey(models.Model):
@@ -34,9 +33,10 @@ class CartumSharedKey(models.Model):
     res_id = fields.Integer(string="Record ID", readonly=True)
 
     def init(self):
-        # An index, not a model constraint: the same on every Odoo series.
-        sql.create_unique_index(
-            self.env.cr, "cartum_shared_key_unique", self._table, ["kind", "scope", "key"]
+        # Plain SQL, not a model constraint: the same on every Odoo series.
+        self.env.cr.execute(
+            f"CREATE UNIQUE INDEX IF NOT EXISTS cartum_shared_key_unique "
+            f"ON {self._table} (kind, scope, key)"
         )
 
     @api.model
