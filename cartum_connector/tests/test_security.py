@@ -1,3 +1,4 @@
+from contextlib import closing
 from types import SimpleNamespace
 from unittest.mock import patch
 
@@ -613,3 +614,136 @@ class TestCompaniesApart(CartumCase):
             .action_import()
         )
         self.assertTrue(action)
+
+
+@tagged("post_install", "-at_install")
+class TestPartsStayLocked(CartumCase):
+    """An Inventory user without “Can add products without deduction” adds, takes away or
+    alters no part of a repair order from Cartum, whatever the path; the import still does."""
+
+    def setUp(self):
+        super().setUp()
+        self.run_import()
+        self.repair = self.repair_of(1006)  # a draft
+        self.part = self.repair.move_ids[:1]
+        self.product = self.part.product_id
+        # The user's own repair order, with a part of theirs.
+        self.own = (
+            self.env["repair.order"]
+            .with_user(self.repair_user)
+            .create(
+                {
+                    "picking_type_id": self.store.picking_type_id.id,
+                    "move_ids": [
+                        Command.create(
+                            {
+                                "product_id": self.product.id,
+                                "product_uom_qty": 1,
+                                "repair_line_type": "add",
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+        self.own_part = self.own.move_ids
+
+    def moves_of(self, repairs):
+        self.env.invalidate_all()
+        fields = ["repair_id", "product_id", "product_uom_qty", "price_unit", "repair_line_type"]
+        fields += ["cartum_line_key", "cartum_article", "state"]
+        moves = self.env["stock.move"].search([("repair_id", "in", repairs.ids)], order="id")
+        return moves.read(fields)
+
+    def test_no_path_changes_the_parts_without_the_permission(self):
+        repair = self.repair.with_user(self.repair_user)
+        own = self.own.with_user(self.repair_user)
+        part = self.part.with_user(self.repair_user)
+        own_part = self.own_part.with_user(self.repair_user)
+        Move = self.env["stock.move"].with_user(self.repair_user)
+        new_move = {
+            "name": "Extra",
+            "repair_id": repair.id,
+            "product_id": self.product.id,
+            "product_uom_qty": 1,
+            "location_id": repair.location_id.id,
+            "location_dest_id": repair.location_dest_id.id,
+        }
+        before = self.moves_of(self.repair | self.own)
+        attacks = {
+            "take a part away": lambda: part.write({"repair_id": False}),
+            "move a part to their repair": lambda: part.write({"repair_id": own.id}),
+            "put their part on it": lambda: own_part.write({"repair_id": repair.id}),
+            "relabel the keys": lambda: part.write({"cartum_line_key": "X", "cartum_article": "X"}),
+            "relabel the line key": lambda: part.write({"cartum_line_key": "X"}),
+            "relabel the article": lambda: part.write({"cartum_article": "X"}),
+            "create without a part type": lambda: Move.create(new_move),
+            "create, type by default": lambda: Move.with_context(
+                default_repair_line_type="add"
+            ).create(new_move),
+            "create with a type": lambda: Move.create({**new_move, "repair_line_type": "add"}),
+            "copy a part": lambda: part.copy(),
+            "copy their part onto it": lambda: own_part.copy({"repair_id": repair.id}),
+            "command 0": lambda: repair.write(
+                {"move_ids": [Command.create({**new_move, "repair_line_type": "add"})]}
+            ),
+            "command 1": lambda: repair.write(
+                {"move_ids": [Command.update(part.id, {"product_uom_qty": 9})]}
+            ),
+            "command 2": lambda: repair.write({"move_ids": [Command.delete(part.id)]}),
+            "command 3": lambda: repair.write({"move_ids": [Command.unlink(part.id)]}),
+            "command 4": lambda: repair.write({"move_ids": [Command.link(own_part.id)]}),
+            "command 5": lambda: repair.write({"move_ids": [Command.clear()]}),
+            "command 6": lambda: repair.write({"move_ids": [Command.set(own_part.ids)]}),
+            "command 6, parts kept": lambda: repair.write(
+                {"move_ids": [Command.set((repair.move_ids | own_part).ids)]}
+            ),
+            "command 4 from their repair": lambda: own.write({"move_ids": [Command.link(part.id)]}),
+            "command 6 from their repair": lambda: own.write(
+                {"move_ids": [Command.set((own_part | part).ids)]}
+            ),
+            "unlink": lambda: part.unlink(),
+        }
+        for name, attack in attacks.items():
+            # Each attack on the same parts: rolled back whether it is refused or not.
+            with self.subTest(attack=name):
+                with closing(self.env.cr.savepoint()), self.assertRaises(AccessError) as caught:
+                    attack()
+                self.assertIn("Can add products without deduction", str(caught.exception))
+        self.assertEqual(self.moves_of(self.repair | self.own), before)
+        # Their own repair order's parts stay theirs to change.
+        own_part.product_uom_qty = 2
+        own.write(
+            {
+                "move_ids": [
+                    Command.create({**new_move, "repair_id": own.id, "repair_line_type": "add"})
+                ]
+            }
+        )
+        self.assertEqual(len(own.move_ids), 2)
+
+    def test_with_the_permission_and_for_the_import_the_parts_move(self):
+        part = self.part.with_user(self.parts_user)
+        part.write({"cartum_line_key": self.part.cartum_line_key, "product_uom_qty": 3})
+        own_part = self.own_part.with_user(self.parts_user)
+        self.repair.with_user(self.parts_user).write({"move_ids": [Command.link(own_part.id)]})
+        self.assertIn(self.own_part, self.repair.move_ids)
+        own_part.repair_id = self.own
+        # The import changes the parts as Cartum's lines change.
+        self.shop.set_line_quantity(1006, self.part.cartum_article, 4)
+        run = self.run_import()
+        self.assertEqual(run.updated_count, 1, run.message)
+        self.assertEqual(self.parts_of(self.repair)[self.part.cartum_article][0], 4)
+
+    def test_the_repair_still_moves_on_in_their_hands(self):
+        """The repaired product's own move, made when the repair ends, is no part."""
+        phone = self.env["product.product"].create({"name": "Customer's phone", "type": "consu"})
+        repair = self.repair.with_user(self.repair_user)
+        repair.product_id = phone
+        repair.action_validate()
+        repair.action_repair_start()
+        repair.action_repair_end()
+        self.assertEqual(repair.state, "done")
+        self.assertEqual(repair.move_id.product_id, phone)
+        self.assertEqual(repair.move_id.repair_id, self.repair)
+        self.assertNotIn(repair.move_id, repair.move_ids)
