@@ -110,6 +110,16 @@ class CartumStore(models.Model):
     order_prefix = fields.Char(
         default="WEB-", help="Put before the Cartum order number to name repair orders."
     )
+    partner_scope = fields.Selection(
+        [("company", "Of the store's company"), ("shared", "Shared by all companies")],
+        string="Imported Contacts",
+        required=True,
+        default="company",
+        help="Contacts the import creates belong to the store's company, and only its users "
+        "see them; or they are shared, seen by the users of every company (Odoo's default "
+        "for contacts). Either way, orders find the shared contacts and those of the store's "
+        "company.",
+    )
     responsible_user_ids = fields.Many2many(
         "res.users",
         string="Responsible Users",

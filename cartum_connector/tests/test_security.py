@@ -546,10 +546,13 @@ class TestCompaniesApart(CartumCase):
         ):
             groups = self.as_b(self.env[model]).read_group([(field, "!=", False)], [field], [field])
             self.assertEqual({group[field][0] for group in groups}, {self.store_b.id}, model)
-        # A contact or a product both stores know shows user B store B's link only.
-        olena = self.repair_of(1001).partner_id
-        self.assertEqual(self.repair_of(1001, self.store_b).partner_id, olena)
-        self.assertEqual(self.as_b(olena).cartum_link_ids.store_id, self.store_b)
+        # A customer both stores know is a contact of each company (the stores' default):
+        # user B sees company B's only. A product both know shows user B store B's link only.
+        olena_a = self.repair_of(1001).partner_id
+        olena_b = self.repair_of(1001, self.store_b).partner_id
+        self.assertEqual((olena_a.company_id, olena_b.company_id), (self.company, self.company_b))
+        self.assertFalse(self.as_b(self.env["res.partner"]).search([("id", "=", olena_a.id)]))
+        self.assertEqual(self.as_b(olena_b).cartum_link_ids.store_id, self.store_b)
         product = self.env["product.product"].search([("default_code", "=", "DSP-IP12")])
         self.assertEqual(self.as_b(product).cartum_link_ids.store_id, self.store_b)
         self.assertFalse(
@@ -615,6 +618,34 @@ class TestCompaniesApart(CartumCase):
         )
         self.assertTrue(action)
 
+    def test_imported_contacts_are_the_store_company_s_or_shared(self):
+        self.assertEqual(self.env["cartum.store"].new({}).partner_scope, "company")
+        Partner = self.env["res.partner"]
+
+        def contacts_of(phone):
+            self.shop.add_order(lines=[("DSP-IP12", 1)], phone=phone)
+            order_id = max(self.shop.orders)
+            contacts = []
+            for store in (self.store, self.store_b):
+                self.run_import(store)  # the USD order fails again; this one comes in
+                contacts.append(self.repair_of(order_id, store).partner_id)
+            self.assertTrue(all(contacts))
+            return contacts
+
+        # Store B shares its contacts, store A keeps them to company A.
+        self.store_b.partner_scope = "shared"
+        contact_a, contact_b = contacts_of("+380 63 111 22 33")
+        self.assertEqual(contact_a.company_id, self.company)
+        self.assertFalse(contact_b.company_id)
+        self.assertNotEqual(contact_a, contact_b)
+        self.assertEqual(self.as_b(Partner).search([("id", "in", contact_a.ids)]), Partner)
+        self.assertEqual(self.as_b(Partner).search([("id", "in", contact_b.ids)]), contact_b)
+        # Both share: one contact, seen by both companies.
+        self.store.partner_scope = "shared"
+        contact_a, contact_b = contacts_of("+380 63 444 55 66")
+        self.assertEqual(contact_a, contact_b)
+        self.assertFalse(contact_a.company_id)
+        self.assertEqual(self.as_b(Partner).search([("id", "=", contact_a.id)]), contact_a)
 
 @tagged("post_install", "-at_install")
 class TestPartsStayLocked(CartumCase):
