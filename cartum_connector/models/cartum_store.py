@@ -38,9 +38,8 @@ FIRST_IMPORT_PERIOD = timedelta(days=60)
 class CartumStore(models.Model):
     _name = "cartum.store"
     _description = "Cartum Store"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "cartum.company.check"]
     _order = "sequence, name, id"
-    _check_company_auto = True
 
     name = fields.Char(required=True, size=64, tracking=True)
     sequence = fields.Integer(default=10)

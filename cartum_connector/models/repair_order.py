@@ -31,7 +31,12 @@ class RepairOrder(models.Model):
     _inherit = "repair.order"
 
     cartum_store_id = fields.Many2one(
-        "cartum.store", string="Store", readonly=True, index="btree_not_null", copy=False
+        "cartum.store",
+        string="Store",
+        readonly=True,
+        index="btree_not_null",
+        copy=False,
+        check_company=True,
     )
     cartum_store_name = fields.Char(related="cartum_store_id.name", string="Store Name")
     cartum_external_id = fields.Char(string="External ID", readonly=True, copy=False)

@@ -618,6 +618,88 @@ class TestCompaniesApart(CartumCase):
         )
         self.assertTrue(action)
 
+    def test_records_of_company_b_never_point_at_company_a(self):
+        """Whatever the Cartum administrator of company B creates or changes points at records
+        of company B only, and the refusal names nothing of company A."""
+        theirs, mine = self.records_of(self.store), self.records_of(self.store_b)
+        repair_a, run_a = self.repair_of(1001), theirs["cartum.sync.run"][:1]
+        push_b, failure_b = mine["cartum.status.push"][:1], mine["cartum.sync.failure"][:1]
+        run_b, mapping_b = mine["cartum.sync.run"][:1], mine["cartum.status.mapping"][:1]
+        link_b = mine["cartum.partner.link"][:1]
+        Env = self.as_b(self.env["cartum.store"]).env
+        wizard_b = Env["cartum.import.wizard"].create(
+            {"store_id": self.store_b.id, "order_numbers": "1001"}
+        )
+        company_a = self.company.id
+        attempts = {
+            "push for A's repair": lambda: Env["cartum.status.push"].create(
+                {"repair_id": repair_a.id, "store_id": self.store_b.id, "cartum_status_id": 2}
+            ),
+            "push moved to A's repair": lambda: push_b.with_env(Env).write(
+                {"repair_id": repair_a.id}
+            ),
+            "push moved to A's store": lambda: push_b.with_env(Env).write(
+                {"store_id": self.store.id}
+            ),
+            "push moved to A's company": lambda: push_b.with_env(Env).write(
+                {"company_id": company_a}
+            ),
+            "failure of A's repair": lambda: Env["cartum.sync.failure"].create(
+                {"run_id": run_b.id, "reason": "Forged", "repair_id": repair_a.id}
+            ),
+            "failure moved to A's repair": lambda: failure_b.with_env(Env).write(
+                {"repair_id": repair_a.id}
+            ),
+            "failure moved to A's run": lambda: failure_b.with_env(Env).write({"run_id": run_a.id}),
+            "failure moved to A's store": lambda: failure_b.with_env(Env).write(
+                {"store_id": self.store.id}
+            ),
+            "run of A's store": lambda: Env["cartum.sync.run"].create(
+                {"store_id": self.store.id, "trigger": "manual"}
+            ),
+            "run moved to A's store": lambda: run_b.with_env(Env).write(
+                {"store_id": self.store.id}
+            ),
+            "mapping moved to A's store": lambda: mapping_b.with_env(Env).write(
+                {"store_id": self.store.id}
+            ),
+            "import wizard on A's store": lambda: Env["cartum.import.wizard"].create(
+                {"store_id": self.store.id, "order_numbers": "1001"}
+            ),
+            "import wizard moved to A's store": lambda: wizard_b.write({"store_id": self.store.id}),
+            "store moved to A's company": lambda: self.store_b.with_env(Env).write(
+                {"company_id": company_a}
+            ),
+        }
+        secrets = (repair_a.name, self.store.name, self.company.name)
+        for name, attempt in attempts.items():
+            with self.subTest(attempt=name):
+                with closing(self.env.cr.savepoint()), self.assertRaises(UserError) as caught:
+                    attempt()
+                for secret in secrets:
+                    self.assertNotIn(secret, str(caught.exception))
+        self.env.invalidate_all()
+        self.assertEqual(push_b.repair_id.company_id, self.company_b)
+        self.assertEqual(failure_b.run_id.store_id, self.store_b)
+        self.assertEqual(wizard_b.store_id, self.store_b)
+        self.assertEqual(self.records_of(self.store)["cartum.sync.run"], theirs["cartum.sync.run"])
+        # Even the connector, as superuser, keeps a record and what it points at in one company.
+        for name, field, value in (
+            ("push", "repair_id", repair_a),
+            ("failure", "repair_id", repair_a),
+            ("link", "partner_id", self.repair_of(1001).partner_id),
+        ):
+            record = {"push": push_b, "failure": failure_b, "link": link_b}[name]
+            with (
+                self.subTest(superuser=name),
+                self.assertRaises(UserError),
+                self.env.cr.savepoint(),
+            ):
+                record.sudo().write({field: value.id})
+        with self.assertRaises(UserError) as caught, self.env.cr.savepoint():
+            repair_a.sudo().cartum_store_id = self.store_b
+        self.assertIn("Incompatible companies", str(caught.exception))
+
     def test_imported_contacts_are_the_store_company_s_or_shared(self):
         self.assertEqual(self.env["cartum.store"].new({}).partner_scope, "company")
         Partner = self.env["res.partner"]
@@ -646,6 +728,34 @@ class TestCompaniesApart(CartumCase):
         self.assertEqual(contact_a, contact_b)
         self.assertFalse(contact_a.company_id)
         self.assertEqual(self.as_b(Partner).search([("id", "=", contact_a.id)]), contact_a)
+
+    def test_the_push_job_sends_a_push_to_its_repair_s_store_only(self):
+        """A push recorded for a store other than its repair's (before this check existed, or
+        written straight in the database) is not sent, and its repair is left alone."""
+        repair_a = self.repair_of(1001)
+        push_b = self.records_of(self.store_b)["cartum.status.push"].filtered(
+            lambda push: push.state == "pending"
+        )
+        self.assertEqual(len(push_b), 1)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE cartum_status_push SET repair_id = %s, cartum_status_name = %s WHERE id = %s",
+            (repair_a.id, "Text of B", push_b.id),
+        )
+        self.env.invalidate_all()
+        status_a, messages_a = repair_a.cartum_status_code, len(repair_a.message_ids)
+        requests = len(self.shop.requests)
+        push_b._send()  # what the push job does with its due pushes
+        self.env.invalidate_all()
+        self.assertEqual(push_b.state, "failed")
+        self.assertIn("does not come from this store", push_b.last_error)
+        self.assertEqual(len(self.shop.requests), requests, "nothing reached Cartum")
+        self.assertEqual(repair_a.cartum_status_code, status_a)
+        self.assertEqual(len(repair_a.message_ids), messages_a)
+        self.assertFalse(
+            self.shop.status_updates, "order 1001 of company A was not sent to store B's API"
+        )
+
 
 @tagged("post_install", "-at_install")
 class TestPartsStayLocked(CartumCase):
