@@ -38,7 +38,9 @@ class RepairOrder(models.Model):
         copy=False,
         check_company=True,
     )
-    cartum_store_name = fields.Char(related="cartum_store_id.name", string="Store Name")
+    cartum_store_name = fields.Char(
+        related="cartum_store_id.name", string="Store Name", readonly=True, tracking=False
+    )
     cartum_external_id = fields.Char(string="External ID", readonly=True, copy=False)
     cartum_created = fields.Datetime(string="Created in Cartum", readonly=True, copy=False)
     cartum_last_sync = fields.Datetime(

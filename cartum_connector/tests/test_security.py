@@ -888,3 +888,29 @@ class TestPartsStayLocked(CartumCase):
         self.assertEqual(repair.move_id.product_id, phone)
         self.assertEqual(repair.move_id.repair_id, self.repair)
         self.assertNotIn(repair.move_id, repair.move_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestReadOnlyOnTheServer(CartumCase):
+    def test_a_related_display_field_written_over_rpc_changes_and_tracks_nothing(self):
+        self.run_import()
+        repair = self.repair_of(1001)
+        messages = repair.message_ids
+        for user in (self.repair_user, self.parts_user, self.manager):
+            with self.subTest(user=user.login):
+                repair.with_user(user).write({"cartum_store_name": "Forged"})
+                self.env.flush_all()
+                self.env.cr.precommit.run()  # tracking is logged when the transaction commits
+                self.env.invalidate_all()
+                self.assertEqual(repair.cartum_store_name, "Demo shop")
+        self.assertEqual(self.store.name, "Demo shop")
+        self.assertFalse((repair.message_ids - messages).tracking_value_ids)
+        # Every related field of the connector's models is read-only and untracked.
+        for model in self.env.registry.values():
+            if not model._name.startswith("cartum.") and model._name != "repair.order":
+                continue
+            for field in model._fields.values():
+                if field.related and (model._name != "repair.order" or field.name[:7] == "cartum_"):
+                    with self.subTest(field=f"{model._name}.{field.name}"):
+                        self.assertTrue(field.readonly)
+                        self.assertFalse(getattr(field, "tracking", None))
