@@ -295,11 +295,10 @@ class CartumStore(models.Model):
         if {"url", "login", "password"} & set(vals):
             self.sudo().connection_state = "untested"
         if "password" in vals:
-            # Tracked without its value, which only Cartum administrators may read.
+            # Tracked without its value, which only Cartum administrators may read; logged, not
+            # mailed, so that no sender address is needed to change credentials.
             for store in self:
-                store.message_post(
-                    body=self.env._("The API password was changed."), subtype_xmlid="mail.mt_note"
-                )
+                store._message_log(body=self.env._("The API password was changed."))
         return result
 
     def unlink(self):

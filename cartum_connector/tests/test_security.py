@@ -382,6 +382,29 @@ class TestApiPassword(CartumCase):
             )
             self.assertFalse(self.env["mail.message"].sudo().search([("body", "ilike", password)]))
 
+    def test_an_administrator_without_email_changes_the_credentials(self):
+        """The note of a password change is logged, not mailed: no sender address needed."""
+        admin = new_test_user(
+            self.env,
+            "cartum_admin_no_email",
+            groups="cartum_connector.group_cartum_manager",
+            email=False,
+        )
+        self.assertFalse(admin.email)
+        messages = self.store.message_ids
+        self.store.with_user(admin).write(
+            {"password": "n3w-s3cret-value", "login": "new-login", "url": "https://new.example"}
+        )
+        self.env.flush_all()
+        self.env.cr.precommit.run()  # tracking is logged when the transaction commits
+        self.env.invalidate_all()
+        self.assertEqual(self.store.with_user(self.manager).password, "n3w-s3cret-value")
+        self.assertEqual(self.store.connection_state, "untested")
+        notes = self.store.message_ids - messages
+        note = notes.filtered(lambda message: "password was changed" in message.body)
+        self.assertEqual(note.author_id, admin.partner_id)
+        self.assertNotIn("n3w-s3cret-value", str(notes.read(["body"])))
+
 
 @tagged("post_install", "-at_install")
 class TestPhoneKey(CartumCase):
