@@ -6,6 +6,8 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
+from cartum_sandbox import CartumSandbox, SandboxStore
+
 from ..models.cartum_order_mapper import DESCRIPTION_LIMIT
 from ..models.repair_order import CARTUM_LINK_FIELDS
 from .common import CartumCase
@@ -937,3 +939,59 @@ class TestReadOnlyOnTheServer(CartumCase):
                     with self.subTest(field=f"{model._name}.{field.name}"):
                         self.assertTrue(field.readonly)
                         self.assertFalse(getattr(field, "tracking", None))
+
+
+@tagged("post_install", "-at_install")
+class TestCredentialsNeverFollowARedirect(CartumCase):
+    def press_test_connection(self):
+        params = self.store.with_user(self.manager).action_test_connection()["params"]
+        self.env.invalidate_all()
+        return params["type"], params["message"]
+
+    def test_test_connection_names_where_the_store_redirects_and_sends_nothing_there(self):
+        elsewhere = CartumSandbox(SandboxStore(login="demo-api", password="demo-secret"))
+        elsewhere.start()
+        self.addCleanup(elsewhere.stop)
+        https_url = self.sandbox.base_url.replace("http://", "https://")
+        faults = self.shop.faults
+        # A store moved to https://.
+        faults.redirect_next(1, f"{https_url}/api/auth/", status=301)
+        level, message = self.press_test_connection()
+        self.assertEqual((level, self.store.connection_state), ("danger", "error"))
+        self.assertIn(f"moved to https://: use {https_url} as the website URL", message)
+        # A redirect to another host: the login and password never go there.
+        faults.redirect_next(1, f"{elsewhere.base_url}/api/auth/", status=307)
+        level, message = self.press_test_connection()
+        self.assertEqual(level, "danger")
+        self.assertIn(f"redirects to {elsewhere.base_url}/api/auth/", message)
+        self.assertIn(f"use {elsewhere.base_url} as the website URL", message)
+        self.assertNotIn("demo-secret", message)
+        self.assertEqual(elsewhere.store.requests, [])
+        # A redirect to a local file: a clear message, no server error.
+        faults.redirect_next(1, "file:///etc/passwd", status=302)
+        level, message = self.press_test_connection()
+        self.assertEqual(level, "danger")
+        self.assertIn("redirects to file:///etc/passwd, which is not a store's API", message)
+        # The import run ends failed, saying where the store redirects.
+        faults.redirect_next(1, f"{https_url}/api/auth/", status=308)
+        run = self.run_import()
+        self.assertEqual(run.state, "failed")
+        self.assertIn(f"the store moved to https: use {https_url} as its website URL", run.message)
+        self.assertEqual(self.shop.requests.count("orders/get"), 0)
+        self.assertEqual(self.shop.status_updates, [])
+        # The store answers again: connected.
+        self.assertEqual(self.press_test_connection()[0], "success")
+        self.assertEqual(self.store.connection_state, "ok")
+
+    def test_an_address_requests_cannot_use_is_a_clear_message(self):
+        self.env.flush_all()
+        for url, kind in (("http://[::1", "InvalidURL"), ("http://", "InvalidURL")):
+            with self.subTest(url=url):
+                # Written in the database: the form refuses addresses without http(s)://.
+                self.env.cr.execute(
+                    "UPDATE cartum_store SET url = %s WHERE id = %s", (url, self.store.id)
+                )
+                self.env.invalidate_all()
+                level, message = self.press_test_connection()
+                self.assertEqual(level, "danger")
+                self.assertIn(f"request could not be sent ({kind}: ", message)
