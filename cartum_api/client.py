@@ -31,6 +31,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 
 from .customer import FIRST_LAST
 from .errors import (
@@ -232,8 +233,9 @@ class CartumClient:
                 if not retry_safe:
                     break
                 continue
-            except requests.RequestException as error:
-                # Nothing was sent (e.g. an address requests cannot use): asking again is useless.
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
+                # Nothing was sent (e.g. an address requests cannot use): asking again is useless;
+                # urllib3 lets some of its own through (an empty label in a host name).
                 raise CartumConnectionError(
                     f"{function}: the request could not be sent "
                     f"({type(error).__name__}: {_bounded(str(error))})"

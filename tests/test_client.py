@@ -233,6 +233,7 @@ def test_redirect_without_address(store, make_client):
         ("ftp://127.0.0.1:9", "InvalidSchema"),
         ("http://[::1", "InvalidURL"),
         ("http://", "InvalidURL"),
+        ("http://a..b", "LocationParseError"),
     ],
 )
 def test_an_address_requests_cannot_use_is_a_cartum_error(url, kind):
