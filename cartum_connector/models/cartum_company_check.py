@@ -35,7 +35,7 @@ class CartumCompanyCheck(models.AbstractModel):
                 raise AccessError(
                     self.env._(
                         "%(model)s: %(field)s must be a record of one of your companies.",
-                        model=self._description,
-                        field=field.string,
+                        model=self.env["ir.model"]._get(self._name).name,
+                        field=field._description_string(self.env),
                     )
                 )
