@@ -11,6 +11,9 @@ errors, 5xx, 429 and unreadable answers:
 Any other function is called with ``retry_safe=False``: it is repeated only when the store
 refused it before doing anything (429, or no connection could be opened).
 
+Redirects are never followed: the body carries the login and password (or the token), which go
+to the store's own address only. A redirect answer raises CartumRedirect, naming the new address.
+
 Answers are bounded: one larger than ``max_answer_bytes``, nested deeper than
 ``max_answer_depth`` or not UTF-8 is refused at once (CartumBadResponse), since asking again
 would bring the same answer.
@@ -25,8 +28,10 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 
 from .customer import FIRST_LAST
 from .errors import (
@@ -37,6 +42,7 @@ from .errors import (
     CartumConnectionError,
     CartumError,
     CartumHTTPError,
+    CartumRedirect,
     CartumUndefinedFunction,
 )
 from .records import (
@@ -64,6 +70,8 @@ RETRY_SAFE_FUNCTIONS = frozenset(
 TOKEN_LIFETIME = 600.0
 CATALOG_PAGE_LIMIT = 500
 READ_CHUNK_BYTES = 64 * 1024
+# A redirect's address is shown to users and logged: cut when longer.
+MAX_LOCATION_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -205,7 +213,12 @@ class CartumClient:
             self.rate_limiter.wait()
             try:
                 reply = self.session.post(
-                    url, data=data, headers=headers, timeout=self.timeout, stream=True
+                    url,
+                    data=data,
+                    headers=headers,
+                    timeout=self.timeout,
+                    stream=True,
+                    allow_redirects=False,
                 )
             except requests.ConnectTimeout:
                 failure = "the connection timed out"
@@ -220,7 +233,16 @@ class CartumClient:
                 if not retry_safe:
                     break
                 continue
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
+                # Nothing was sent (e.g. an address requests cannot use): asking again is useless;
+                # urllib3 lets some of its own through (an empty label in a host name).
+                raise CartumConnectionError(
+                    f"{function}: the request could not be sent "
+                    f"({type(error).__name__}: {_bounded(str(error))})"
+                ) from None
             with reply:  # closing unread answers drops their connection instead of reading on
+                if 300 <= reply.status_code < 400:
+                    raise _redirect_error(function, url, reply)
                 if reply.status_code == 429:
                     retry_after = _retry_after_seconds(reply.headers.get("Retry-After"))
                     failure = "the store is rate-limiting (HTTP 429)"
@@ -548,6 +570,52 @@ def _retry_after_seconds(header):
     except (TypeError, ValueError):
         return None
     return max(0.0, moment.timestamp() - time.time())
+
+
+def _bounded(text):
+    return text if len(text) <= MAX_LOCATION_CHARS else text[:MAX_LOCATION_CHARS] + "…"
+
+
+def _redirect_error(function, url, reply):
+    """CartumRedirect for a 3xx answer to ``url``: where it points, and the website URL that
+    address implies when it is the same API call elsewhere."""
+    code = reply.status_code
+    location = reply.headers.get("Location", "").strip()
+    if not location:
+        return CartumRedirect(
+            f"{function}: the store answered HTTP {code}, a redirect without an address; API "
+            "calls do not follow redirects",
+            code,
+            None,
+        )
+    target = urljoin(url, location)
+    shown = _bounded(target)
+    parts = urlsplit(target)
+    api_path = f"/api/{function}/"
+    suggested = None
+    if parts.scheme in ("http", "https") and parts.netloc and parts.path.endswith(api_path):
+        suggested = f"{parts.scheme}://{parts.netloc}{parts.path.removesuffix(api_path)}"
+    old = urlsplit(url)
+    to_https = (
+        suggested is not None
+        and (old.scheme, parts.scheme) == ("http", "https")
+        and old.hostname == parts.hostname
+        and parts.path == old.path
+    )
+    if to_https:
+        advice = f"the store moved to https: use {suggested} as its website URL"
+    elif suggested:
+        advice = f"if that is the store's address, use {_bounded(suggested)} as its website URL"
+    else:
+        advice = "that is not the address of a store's API; check the website URL"
+    return CartumRedirect(
+        f"{function}: the store answered HTTP {code}, a redirect to {shown}; API calls do not "
+        f"follow redirects, which would carry the credentials there: {advice}",
+        code,
+        shown,
+        suggested_url=_bounded(suggested) if suggested else None,
+        to_https=to_https,
+    )
 
 
 def _read_failure(error):

@@ -21,6 +21,19 @@ class CartumHTTPError(CartumError):
         self.status_code = status_code
 
 
+class CartumRedirect(CartumHTTPError):
+    """The store answered a redirect, which API calls never follow: they would carry the login
+    and password to the new address. ``location`` is that address (absolute, cut when long),
+    ``suggested_url`` the website URL it implies when it is the same API elsewhere, and
+    ``to_https`` whether it only moves the same address from http:// to https://."""
+
+    def __init__(self, message, status_code, location, suggested_url=None, to_https=False):
+        super().__init__(message, status_code)
+        self.location = location
+        self.suggested_url = suggested_url
+        self.to_https = to_https
+
+
 class CartumApiUnavailable(CartumHTTPError):
     """The store has no API at this URL: wrong address, or the API is not in the store's plan."""
 

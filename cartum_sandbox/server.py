@@ -58,6 +58,10 @@ class SandboxApp:
         self.store.record_request(function)
 
         faults = self.store.faults
+        redirect = faults.take_redirect()
+        if redirect is not None:
+            status, location = redirect
+            return Response(f"Moved to {location}", status, headers={"Location": location})
         # Content-Length is checked before reading: the real store drops big bodies unread.
         if (request.content_length or 0) > faults.max_body_bytes or faults.take_drop():
             _drop_connection(request.environ)

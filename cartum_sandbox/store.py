@@ -58,6 +58,8 @@ class Faults:
             self._deep_left = 0
             self._depth = 0
             self._bad_utf8_left = 0
+            self._redirects_left = 0
+            self._redirect = None
             self._call_failures = {}
             # Bytes of oversized answers the server handed to the socket: a client that stops
             # reading early keeps this far below the answer's size.
@@ -115,6 +117,13 @@ class Faults:
         with self._lock:
             self._bad_utf8_left = n
 
+    def redirect_next(self, n, location, status=307):
+        """The next n requests: answered ``status`` (a redirect) to ``location``, as a store
+        moved to https:// or behind a misconfigured proxy does; nothing is read nor applied."""
+        with self._lock:
+            self._redirects_left = n
+            self._redirect = (status, location)
+
     def fail_call(self, function, nth=1, status="ERROR", message="Sandbox refused the call"):
         """The nth call of ``function`` from now is answered ``status`` with ``message``,
         unread and unapplied; calls of other functions do not count."""
@@ -132,6 +141,11 @@ class Faults:
             setattr(self, counter, left - 1)
             return True
         return False
+
+    def take_redirect(self):
+        """(HTTP status, Location) of a redirect to answer now, or None."""
+        with self._lock:
+            return self._redirect if self._take("_redirects_left") else None
 
     def take_drop(self):
         with self._lock:

@@ -14,9 +14,12 @@ from cartum_api import (
     CartumBadResponse,
     CartumClient,
     CartumConnectionError,
+    CartumError,
+    CartumRedirect,
     CartumUndefinedFunction,
     InvalidOrder,
 )
+from cartum_sandbox import CartumSandbox, SandboxStore
 
 
 def add_orders(store, count, start=1001, created=None):
@@ -167,6 +170,78 @@ def test_unreachable_store():
     )
     with pytest.raises(CartumConnectionError, match="refused"):
         client.list_currencies()
+
+
+@pytest.fixture
+def elsewhere():
+    """Another host's server, where a redirect may point: it must never hear of the login."""
+    other = SandboxStore(login="api", password="s3cret-pass")
+    with CartumSandbox(other) as server:
+        yield server
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_redirect_is_not_followed_and_names_the_new_address(store, make_client, elsewhere, status):
+    target = f"{elsewhere.base_url}/api/auth/"
+    store.faults.redirect_next(1, target, status=status)
+    with pytest.raises(CartumRedirect) as caught:
+        make_client().list_currencies()
+    error = caught.value
+    assert (error.status_code, error.location) == (status, target)
+    assert error.suggested_url == elsewhere.base_url and not error.to_https
+    assert f"redirect to {target}" in str(error)
+    assert f"use {elsewhere.base_url} as its website URL" in str(error)
+    assert "s3cret-pass" not in str(error)
+    # Neither the login nor anything else went to the other host; nothing was asked twice.
+    assert elsewhere.store.requests == []
+    assert store.requests == ["auth"]
+
+
+def test_redirect_from_http_to_https_asks_for_the_https_address(store, make_client, sandbox):
+    https_url = sandbox.base_url.replace("http://", "https://")
+    store.faults.redirect_next(1, f"{https_url}/api/auth/", status=301)
+    with pytest.raises(CartumRedirect, match=f"moved to https: use {https_url} as its") as caught:
+        make_client().authenticate()
+    assert caught.value.to_https and caught.value.suggested_url == https_url
+
+
+def test_redirect_to_a_relative_or_foreign_address(store, make_client, sandbox):
+    store.faults.redirect_next(1, "/login/?next=/api/auth/", status=302)
+    with pytest.raises(CartumRedirect, match="not the address of a store's API") as caught:
+        make_client().authenticate()
+    assert caught.value.location == f"{sandbox.base_url}/login/?next=/api/auth/"
+    assert caught.value.suggested_url is None
+    store.faults.redirect_next(1, "file:///etc/passwd", status=307)
+    with pytest.raises(CartumRedirect, match="redirect to file:///etc/passwd"):
+        make_client().authenticate()
+    store.faults.redirect_next(1, "https://x.example/" + "a" * 5000, status=307)
+    with pytest.raises(CartumRedirect) as caught:
+        make_client().authenticate()
+    assert len(caught.value.location) < 300 and len(str(caught.value)) < 800
+
+
+def test_redirect_without_address(store, make_client):
+    store.faults.redirect_next(1, "", status=302)
+    with pytest.raises(CartumRedirect, match="HTTP 302, a redirect without an address"):
+        make_client().authenticate()
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("file:///etc", "InvalidSchema"),
+        ("ftp://127.0.0.1:9", "InvalidSchema"),
+        ("http://[::1", "InvalidURL"),
+        ("http://", "InvalidURL"),
+        ("http://a..b", "LocationParseError"),
+    ],
+)
+def test_an_address_requests_cannot_use_is_a_cartum_error(url, kind):
+    client = CartumClient(url, "api", "pw", max_attempts=3, backoff_base=0.01)
+    with pytest.raises(CartumError, match=f"request could not be sent \\({kind}: ") as caught:
+        client.authenticate()
+    assert "pw" not in str(caught.value).replace(url, "")
+    client.close()
 
 
 # -- functions -----------------------------------------------------------------------------------

@@ -274,6 +274,20 @@ def test_fail_next_answers_5xx_then_recovers(sandbox, store):
     assert store.requests == ["auth"] * 3
 
 
+def test_redirect_next_answers_a_redirect_then_recovers(sandbox, store):
+    store.faults.redirect_next(1, "https://elsewhere.example/api/auth/", status=308)
+    body = {"login": "demo-api", "password": "demo-secret"}
+    moved = requests.post(
+        f"{sandbox.base_url}/api/auth/", json=body, timeout=TIMEOUT, allow_redirects=False
+    )
+    assert (moved.status_code, moved.headers["Location"]) == (
+        308,
+        "https://elsewhere.example/api/auth/",
+    )
+    assert post(sandbox, "auth", **body).status_code == 200
+    assert store.requests == ["auth"] * 2
+
+
 def test_error_rate_answers_500(sandbox, store):
     store.faults.error_rate = 1.0
     assert post(sandbox, "auth").status_code == 500

@@ -8,6 +8,7 @@ from cartum_api import (
     CartumClient,
     CartumConnectionError,
     CartumError,
+    CartumRedirect,
     CartumUndefinedFunction,
     Status,
 )
@@ -98,6 +99,8 @@ class CartumAdapter(models.AbstractModel):
                 "(Settings > Users in the store's admin).",
                 login=store.login,
             )
+        except CartumRedirect as error:
+            message = self._redirect_message(store, error)
         except CartumConnectionError as error:
             message = self.env._(
                 "The store at %(url)s cannot be reached: %(error)s", url=store.url, error=error
@@ -105,6 +108,30 @@ class CartumAdapter(models.AbstractModel):
         except CartumError as error:
             message = self.env._("Cartum answered an error: %(error)s", error=error)
         return message, "danger"
+
+    @api.model
+    def _redirect_message(self, store, error):
+        if error.to_https:
+            return self.env._(
+                "The store at %(url)s moved to https://: use %(new_url)s as the website URL.",
+                url=store.url,
+                new_url=error.suggested_url,
+            )
+        if error.suggested_url:
+            return self.env._(
+                "The store at %(url)s redirects to %(location)s. The connector does not follow "
+                "redirects, which would carry the API login and password to another address. "
+                "If that is the store's address, use %(new_url)s as the website URL.",
+                url=store.url,
+                location=error.location,
+                new_url=error.suggested_url,
+            )
+        return self.env._(
+            "The store at %(url)s redirects to %(location)s, which is not a store's API. "
+            "Check the website URL.",
+            url=store.url,
+            location=error.location or self.env._("an unknown address"),
+        )
 
     @api.model
     def _check_connection_steps(self, store):

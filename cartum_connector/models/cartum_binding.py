@@ -7,11 +7,17 @@ class CartumBinding(models.AbstractModel):
     read it. Only the connector writes links (as superuser); users read them."""
 
     _name = "cartum.binding"
+    _inherit = "cartum.company.check"
     _description = "Cartum Link"
     _order = "store_id, external_id"
 
     store_id = fields.Many2one(
-        "cartum.store", required=True, readonly=True, ondelete="cascade", index=True
+        "cartum.store",
+        required=True,
+        readonly=True,
+        ondelete="cascade",
+        index=True,
+        check_company=True,
     )
     company_id = fields.Many2one(related="store_id.company_id", store=True, index=True)
     external_id = fields.Char(string="External ID", required=True, readonly=True)

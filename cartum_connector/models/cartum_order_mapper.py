@@ -149,6 +149,7 @@ class CartumOrderMapper(models.AbstractModel):
             "phone": customer.phone or False,
             "email": customer.email or False,
             "country_id": store.company_id.country_id.id or False,
+            "company_id": store.company_id.id if store.partner_scope == "company" else False,
         }
 
     # -- products -----------------------------------------------------------------------------

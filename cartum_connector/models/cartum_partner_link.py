@@ -16,6 +16,7 @@ class CartumPartnerLink(models.Model):
         readonly=True,
         ondelete="cascade",
         index=True,
+        check_company=True,
     )
 
     @api.model

@@ -12,7 +12,12 @@ class CartumProductLink(models.Model):
     _description = "Cartum Product Link"
 
     product_id = fields.Many2one(
-        "product.product", required=True, readonly=True, ondelete="cascade", index=True
+        "product.product",
+        required=True,
+        readonly=True,
+        ondelete="cascade",
+        index=True,
+        check_company=True,
     )
     cartum_title = fields.Char(string="Title in Cartum", readonly=True)
     cartum_price = fields.Float(string="Price in Cartum", readonly=True, digits="Product Price")

@@ -12,10 +12,13 @@ CANCEL_WORDS = ("cancel", "скасов", "отмен", "anulad", "cancelad")
 
 class CartumStatusMapping(models.Model):
     _name = "cartum.status.mapping"
+    _inherit = "cartum.company.check"
     _description = "Cartum Status Mapping"
     _order = "store_id, cartum_status_id"
 
-    store_id = fields.Many2one("cartum.store", required=True, ondelete="cascade", index=True)
+    store_id = fields.Many2one(
+        "cartum.store", required=True, ondelete="cascade", index=True, check_company=True
+    )
     company_id = fields.Many2one(related="store_id.company_id", store=True, index=True)
     cartum_status_id = fields.Integer(string="Cartum Status ID", required=True, readonly=True)
     name = fields.Char(string="Cartum Status", required=True, readonly=True)

@@ -2,6 +2,7 @@ import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 from .cartum_importer import TRANSIENT_DB_ERRORS
 from .cartum_status_mapping import REPAIR_STATES
@@ -25,11 +26,16 @@ class CartumStatusPush(models.Model):
     """
 
     _name = "cartum.status.push"
+    _inherit = "cartum.company.check"
     _description = "Cartum Status Push"
     _order = "id desc"
 
-    repair_id = fields.Many2one("repair.order", required=True, ondelete="cascade", index=True)
-    store_id = fields.Many2one("cartum.store", required=True, ondelete="cascade", index=True)
+    repair_id = fields.Many2one(
+        "repair.order", required=True, ondelete="cascade", index=True, check_company=True
+    )
+    store_id = fields.Many2one(
+        "cartum.store", required=True, ondelete="cascade", index=True, check_company=True
+    )
     company_id = fields.Many2one(related="store_id.company_id", store=True, index=True)
     cartum_status_id = fields.Integer(string="Cartum Status ID", required=True)
     cartum_status_name = fields.Char(string="Cartum Status")
@@ -51,6 +57,13 @@ class CartumStatusPush(models.Model):
     next_attempt_at = fields.Datetime(default=fields.Datetime.now, index=True)
     sent_at = fields.Datetime(readonly=True)
     last_error = fields.Text(readonly=True)
+
+    @api.constrains("repair_id", "store_id")
+    def _check_repair_of_store(self):
+        if self.filtered(lambda push: push.repair_id.sudo().cartum_store_id != push.store_id):
+            raise ValidationError(
+                self.env._("A status push goes to the store its repair order came from.")
+            )
 
     @api.model
     def _enqueue(self, repairs):
@@ -124,8 +137,18 @@ class CartumStatusPush(models.Model):
             (tuple(self.ids),),
         )
         pushes = self.browse(row[0] for row in self.env.cr.fetchall()).sudo()
+        # Only a repair's own store hears of it: a push recorded for another store is not sent.
+        astray = pushes.filtered(lambda push: push.repair_id.cartum_store_id != push.store_id)
+        astray.write(
+            {
+                "state": "failed",
+                "last_error": self.env._(
+                    "Not sent: the repair order does not come from this store."
+                ),
+            }
+        )
         Importer = self.env["cartum.importer"]
-        for store, store_pushes in pushes.grouped("store_id").items():
+        for store, store_pushes in (pushes - astray).grouped("store_id").items():
             # While the store's import runs, its pushes wait for the next round: the import
             # may be applying a later change from Cartum to the same orders.
             if not Importer._lock_store(store):

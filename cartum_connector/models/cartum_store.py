@@ -57,9 +57,8 @@ def shop_address(url):
 class CartumStore(models.Model):
     _name = "cartum.store"
     _description = "Cartum Store"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "cartum.company.check"]
     _order = "sequence, name, id"
-    _check_company_auto = True
 
     name = fields.Char(required=True, size=64, tracking=True)
     sequence = fields.Integer(default=10)
@@ -131,6 +130,16 @@ class CartumStore(models.Model):
         copy=False,
         help="Put before the Cartum order number to name repair orders. Each store has its "
         "own, so that two stores never give two repairs the same reference.",
+    )
+    partner_scope = fields.Selection(
+        [("company", "Of the store's company"), ("shared", "Shared by all companies")],
+        string="Imported Contacts",
+        required=True,
+        default="company",
+        help="Contacts the import creates belong to the store's company, and only its users "
+        "see them; or they are shared, seen by the users of every company (Odoo's default "
+        "for contacts). Either way, orders find the shared contacts and those of the store's "
+        "company.",
     )
     responsible_user_ids = fields.Many2many(
         "res.users",
@@ -366,11 +375,10 @@ class CartumStore(models.Model):
         if {"url", "login", "password"} & set(vals):
             self.sudo().connection_state = "untested"
         if "password" in vals:
-            # Tracked without its value, which only Cartum administrators may read.
+            # Tracked without its value, which only Cartum administrators may read; logged, not
+            # mailed, so that no sender address is needed to change credentials.
             for store in self:
-                store.message_post(
-                    body=self.env._("The API password was changed."), subtype_xmlid="mail.mt_note"
-                )
+                store._message_log(body=self.env._("The API password was changed."))
         return result
 
     def unlink(self):

@@ -1,14 +1,19 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 
 class CartumSyncFailure(models.Model):
     _name = "cartum.sync.failure"
+    _inherit = "cartum.company.check"
     _description = "Cartum Order That Failed to Sync"
     _order = "id desc"
 
-    run_id = fields.Many2one("cartum.sync.run", required=True, ondelete="cascade", index=True)
-    store_id = fields.Many2one(related="run_id.store_id", store=True, index=True)
+    run_id = fields.Many2one(
+        "cartum.sync.run", required=True, ondelete="cascade", index=True, check_company=True
+    )
+    store_id = fields.Many2one(
+        related="run_id.store_id", store=True, index=True, check_company=True
+    )
     company_id = fields.Many2one(related="run_id.company_id", store=True, index=True)
     external_id = fields.Char(string="Cartum Order", index=True)
     kind = fields.Selection(
@@ -24,7 +29,17 @@ class CartumSyncFailure(models.Model):
         index=True,
     )
     resolved_at = fields.Datetime(readonly=True)
-    repair_id = fields.Many2one("repair.order", string="Repair Order", index="btree_not_null")
+    repair_id = fields.Many2one(
+        "repair.order", string="Repair Order", index="btree_not_null", check_company=True
+    )
+
+    @api.constrains("repair_id", "store_id")
+    def _check_repair_of_store(self):
+        for failure in self:
+            if failure.repair_id and failure.repair_id.sudo().cartum_store_id != failure.store_id:
+                raise ValidationError(
+                    self.env._("A failed order's repair order must come from its store.")
+                )
 
     @api.model
     def _resolve(self, store, external_ids, kind):

@@ -16,11 +16,14 @@ class CartumSyncRun(models.Model):
     import. The run itself is ``cartum.importer``'s work."""
 
     _name = "cartum.sync.run"
+    _inherit = "cartum.company.check"
     _description = "Cartum Sync Run"
     _order = "id desc"
     _rec_name = "started_at"
 
-    store_id = fields.Many2one("cartum.store", required=True, ondelete="cascade", index=True)
+    store_id = fields.Many2one(
+        "cartum.store", required=True, ondelete="cascade", index=True, check_company=True
+    )
     company_id = fields.Many2one(related="store_id.company_id", store=True, index=True)
     trigger = fields.Selection(
         [

@@ -1,3 +1,4 @@
+from contextvars import ContextVar
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -21,15 +22,25 @@ CARTUM_LINK_FIELDS = {
     "cartum_unapplied_digest",
     "cartum_done_at",
 }
+# Ids of the repairs whose completion (action_repair_done) runs in this thread: it creates the
+# move of the repaired product, which is no part. Not a context key, which RPC could send.
+REPAIRS_BEING_DONE = ContextVar("cartum_repairs_being_done", default=frozenset())
 
 
 class RepairOrder(models.Model):
     _inherit = "repair.order"
 
     cartum_store_id = fields.Many2one(
-        "cartum.store", string="Store", readonly=True, index="btree_not_null", copy=False
+        "cartum.store",
+        string="Store",
+        readonly=True,
+        index="btree_not_null",
+        copy=False,
+        check_company=True,
     )
-    cartum_store_name = fields.Char(related="cartum_store_id.name", string="Store Name")
+    cartum_store_name = fields.Char(
+        related="cartum_store_id.name", string="Store Name", readonly=True, tracking=False
+    )
     cartum_external_id = fields.Char(string="External ID", readonly=True, copy=False)
     cartum_created = fields.Datetime(string="Created in Cartum", readonly=True, copy=False)
     cartum_last_sync = fields.Datetime(
@@ -131,6 +142,13 @@ class RepairOrder(models.Model):
             if not self.env.context.get("cartum_inbound"):
                 self.env["cartum.status.push"]._enqueue(moved)
         return result
+
+    def action_repair_done(self):
+        token = REPAIRS_BEING_DONE.set(REPAIRS_BEING_DONE.get() | set(self.ids))
+        try:
+            return super().action_repair_done()
+        finally:
+            REPAIRS_BEING_DONE.reset(token)
 
     def copy(self, default=None):
         self.filtered("cartum_store_id")._cartum_check_parts_permission()

@@ -1,8 +1,20 @@
 from odoo import api, fields, models
 
-# Fields of a part that a user edits; the stock engine's own writes (state, quantities done,
-# reservations) stay open to everyone who may process the repair.
-PART_FIELDS = {"product_id", "product_uom_qty", "product_uom", "price_unit", "repair_line_type"}
+from .repair_order import REPAIRS_BEING_DONE
+
+# Fields of a part that a user edits, the repair it is on and the keys the import finds it by;
+# the stock engine's own writes (state, quantities done, reservations) stay open to everyone
+# who may process the repair.
+PART_FIELDS = {
+    "product_id",
+    "product_uom_qty",
+    "product_uom",
+    "price_unit",
+    "repair_line_type",
+    "repair_id",
+    "cartum_line_key",
+    "cartum_article",
+}
 
 
 class StockMove(models.Model):
@@ -24,18 +36,20 @@ class StockMove(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        repair_ids = {
-            vals["repair_id"]
-            for vals in vals_list
-            if vals.get("repair_id") and vals.get("repair_line_type")
-        }
-        if repair_ids:
-            self._cartum_check_parts(self.env["repair.order"].browse(repair_ids))
-        return super().create(vals_list)
+        moves = super().create(vals_list)
+        # Checked on the created moves, whose part type may come from a default. The one move
+        # that is no part, the repaired product's, is made by the repair's completion.
+        added = moves.filtered(
+            lambda move: move.repair_line_type or move.repair_id.id not in REPAIRS_BEING_DONE.get()
+        )
+        self._cartum_check_parts(added.repair_id)
+        return moves
 
     def write(self, vals):
         if PART_FIELDS & set(vals):
-            self._cartum_check_parts(self.repair_id)
+            # A move taken off a repair from Cartum, and one put on it, both change its parts.
+            repairs = self.repair_id | self.env["repair.order"].browse(vals.get("repair_id") or [])
+            self._cartum_check_parts(repairs)
         return super().write(vals)
 
     def unlink(self):
@@ -58,6 +72,6 @@ class StockMove(models.Model):
         return result
 
     def _cartum_check_parts(self, repairs):
-        cartum_repairs = repairs.filtered("cartum_store_id")
+        cartum_repairs = repairs.filtered(lambda repair: repair.sudo().cartum_store_id)
         if cartum_repairs:
             cartum_repairs._cartum_check_parts_permission()

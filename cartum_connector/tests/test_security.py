@@ -1,9 +1,12 @@
+from contextlib import closing
 from types import SimpleNamespace
 from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
+
+from cartum_sandbox import CartumSandbox, SandboxStore
 
 from ..models.cartum_order_mapper import DESCRIPTION_LIMIT
 from ..models.repair_order import CARTUM_LINK_FIELDS
@@ -381,6 +384,29 @@ class TestApiPassword(CartumCase):
             )
             self.assertFalse(self.env["mail.message"].sudo().search([("body", "ilike", password)]))
 
+    def test_an_administrator_without_email_changes_the_credentials(self):
+        """The note of a password change is logged, not mailed: no sender address needed."""
+        admin = new_test_user(
+            self.env,
+            "cartum_admin_no_email",
+            groups="cartum_connector.group_cartum_manager",
+            email=False,
+        )
+        self.assertFalse(admin.email)
+        messages = self.store.message_ids
+        self.store.with_user(admin).write(
+            {"password": "n3w-s3cret-value", "login": "new-login", "url": "https://new.example"}
+        )
+        self.env.flush_all()
+        self.env.cr.precommit.run()  # tracking is logged when the transaction commits
+        self.env.invalidate_all()
+        self.assertEqual(self.store.with_user(self.manager).password, "n3w-s3cret-value")
+        self.assertEqual(self.store.connection_state, "untested")
+        notes = self.store.message_ids - messages
+        note = notes.filtered(lambda message: "password was changed" in message.body)
+        self.assertEqual(note.author_id, admin.partner_id)
+        self.assertNotIn("n3w-s3cret-value", str(notes.read(["body"])))
+
 
 @tagged("post_install", "-at_install")
 class TestPhoneKey(CartumCase):
@@ -545,10 +571,13 @@ class TestCompaniesApart(CartumCase):
         ):
             groups = self.as_b(self.env[model]).read_group([(field, "!=", False)], [field], [field])
             self.assertEqual({group[field][0] for group in groups}, {self.store_b.id}, model)
-        # A contact or a product both stores know shows user B store B's link only.
-        olena = self.repair_of(1001).partner_id
-        self.assertEqual(self.repair_of(1001, self.store_b).partner_id, olena)
-        self.assertEqual(self.as_b(olena).cartum_link_ids.store_id, self.store_b)
+        # A customer both stores know is a contact of each company (the stores' default):
+        # user B sees company B's only. A product both know shows user B store B's link only.
+        olena_a = self.repair_of(1001).partner_id
+        olena_b = self.repair_of(1001, self.store_b).partner_id
+        self.assertEqual((olena_a.company_id, olena_b.company_id), (self.company, self.company_b))
+        self.assertFalse(self.as_b(self.env["res.partner"]).search([("id", "=", olena_a.id)]))
+        self.assertEqual(self.as_b(olena_b).cartum_link_ids.store_id, self.store_b)
         product = self.env["product.product"].search([("default_code", "=", "DSP-IP12")])
         self.assertEqual(self.as_b(product).cartum_link_ids.store_id, self.store_b)
         self.assertFalse(
@@ -613,3 +642,356 @@ class TestCompaniesApart(CartumCase):
             .action_import()
         )
         self.assertTrue(action)
+
+    def test_records_of_company_b_never_point_at_company_a(self):
+        """Whatever the Cartum administrator of company B creates or changes points at records
+        of company B only, and the refusal names nothing of company A."""
+        theirs, mine = self.records_of(self.store), self.records_of(self.store_b)
+        repair_a, run_a = self.repair_of(1001), theirs["cartum.sync.run"][:1]
+        push_b, failure_b = mine["cartum.status.push"][:1], mine["cartum.sync.failure"][:1]
+        run_b, mapping_b = mine["cartum.sync.run"][:1], mine["cartum.status.mapping"][:1]
+        link_b = mine["cartum.partner.link"][:1]
+        Env = self.as_b(self.env["cartum.store"]).env
+        wizard_b = Env["cartum.import.wizard"].create(
+            {"store_id": self.store_b.id, "order_numbers": "1001"}
+        )
+        company_a = self.company.id
+        attempts = {
+            "push for A's repair": lambda: Env["cartum.status.push"].create(
+                {"repair_id": repair_a.id, "store_id": self.store_b.id, "cartum_status_id": 2}
+            ),
+            "push moved to A's repair": lambda: push_b.with_env(Env).write(
+                {"repair_id": repair_a.id}
+            ),
+            "push moved to A's store": lambda: push_b.with_env(Env).write(
+                {"store_id": self.store.id}
+            ),
+            "push moved to A's company": lambda: push_b.with_env(Env).write(
+                {"company_id": company_a}
+            ),
+            "failure of A's repair": lambda: Env["cartum.sync.failure"].create(
+                {"run_id": run_b.id, "reason": "Forged", "repair_id": repair_a.id}
+            ),
+            "failure moved to A's repair": lambda: failure_b.with_env(Env).write(
+                {"repair_id": repair_a.id}
+            ),
+            "failure moved to A's run": lambda: failure_b.with_env(Env).write({"run_id": run_a.id}),
+            "failure moved to A's store": lambda: failure_b.with_env(Env).write(
+                {"store_id": self.store.id}
+            ),
+            "run of A's store": lambda: Env["cartum.sync.run"].create(
+                {"store_id": self.store.id, "trigger": "manual"}
+            ),
+            "run moved to A's store": lambda: run_b.with_env(Env).write(
+                {"store_id": self.store.id}
+            ),
+            "mapping moved to A's store": lambda: mapping_b.with_env(Env).write(
+                {"store_id": self.store.id}
+            ),
+            "import wizard on A's store": lambda: Env["cartum.import.wizard"].create(
+                {"store_id": self.store.id, "order_numbers": "1001"}
+            ),
+            "import wizard moved to A's store": lambda: wizard_b.write({"store_id": self.store.id}),
+            "store moved to A's company": lambda: self.store_b.with_env(Env).write(
+                {"company_id": company_a}
+            ),
+        }
+        secrets = (repair_a.name, self.store.name, self.company.name)
+        for name, attempt in attempts.items():
+            with self.subTest(attempt=name):
+                with closing(self.env.cr.savepoint()), self.assertRaises(UserError) as caught:
+                    attempt()
+                for secret in secrets:
+                    self.assertNotIn(secret, str(caught.exception))
+        self.env.invalidate_all()
+        self.assertEqual(push_b.repair_id.company_id, self.company_b)
+        self.assertEqual(failure_b.run_id.store_id, self.store_b)
+        self.assertEqual(wizard_b.store_id, self.store_b)
+        self.assertEqual(self.records_of(self.store)["cartum.sync.run"], theirs["cartum.sync.run"])
+        # Even the connector, as superuser, keeps a record and what it points at in one company.
+        for name, field, value in (
+            ("push", "repair_id", repair_a),
+            ("failure", "repair_id", repair_a),
+            ("link", "partner_id", self.repair_of(1001).partner_id),
+        ):
+            record = {"push": push_b, "failure": failure_b, "link": link_b}[name]
+            with (
+                self.subTest(superuser=name),
+                self.assertRaises(UserError),
+                self.env.cr.savepoint(),
+            ):
+                record.sudo().write({field: value.id})
+        with self.assertRaises(UserError) as caught, self.env.cr.savepoint():
+            repair_a.sudo().cartum_store_id = self.store_b
+        self.assertIn("Incompatible companies", str(caught.exception))
+
+    def test_imported_contacts_are_the_store_company_s_or_shared(self):
+        self.assertEqual(self.env["cartum.store"].new({}).partner_scope, "company")
+        Partner = self.env["res.partner"]
+
+        def contacts_of(phone):
+            self.shop.add_order(lines=[("DSP-IP12", 1)], phone=phone)
+            order_id = max(self.shop.orders)
+            contacts = []
+            for store in (self.store, self.store_b):
+                self.run_import(store)  # the USD order fails again; this one comes in
+                contacts.append(self.repair_of(order_id, store).partner_id)
+            self.assertTrue(all(contacts))
+            return contacts
+
+        # Store B shares its contacts, store A keeps them to company A.
+        self.store_b.partner_scope = "shared"
+        contact_a, contact_b = contacts_of("+380 63 111 22 33")
+        self.assertEqual(contact_a.company_id, self.company)
+        self.assertFalse(contact_b.company_id)
+        self.assertNotEqual(contact_a, contact_b)
+        self.assertEqual(self.as_b(Partner).search([("id", "in", contact_a.ids)]), Partner)
+        self.assertEqual(self.as_b(Partner).search([("id", "in", contact_b.ids)]), contact_b)
+        # Both share: one contact, seen by both companies.
+        self.store.partner_scope = "shared"
+        contact_a, contact_b = contacts_of("+380 63 444 55 66")
+        self.assertEqual(contact_a, contact_b)
+        self.assertFalse(contact_a.company_id)
+        self.assertEqual(self.as_b(Partner).search([("id", "=", contact_a.id)]), contact_a)
+
+    def test_the_push_job_sends_a_push_to_its_repair_s_store_only(self):
+        """A push recorded for a store other than its repair's (before this check existed, or
+        written straight in the database) is not sent, and its repair is left alone."""
+        repair_a = self.repair_of(1001)
+        push_b = self.records_of(self.store_b)["cartum.status.push"].filtered(
+            lambda push: push.state == "pending"
+        )
+        self.assertEqual(len(push_b), 1)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE cartum_status_push SET repair_id = %s, cartum_status_name = %s WHERE id = %s",
+            (repair_a.id, "Text of B", push_b.id),
+        )
+        self.env.invalidate_all()
+        status_a, messages_a = repair_a.cartum_status_code, len(repair_a.message_ids)
+        requests = len(self.shop.requests)
+        push_b._send()  # what the push job does with its due pushes
+        self.env.invalidate_all()
+        self.assertEqual(push_b.state, "failed")
+        self.assertIn("does not come from this store", push_b.last_error)
+        self.assertEqual(len(self.shop.requests), requests, "nothing reached Cartum")
+        self.assertEqual(repair_a.cartum_status_code, status_a)
+        self.assertEqual(len(repair_a.message_ids), messages_a)
+        self.assertFalse(
+            self.shop.status_updates, "order 1001 of company A was not sent to store B's API"
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestPartsStayLocked(CartumCase):
+    """An Inventory user without “Can add products without deduction” adds, takes away or
+    alters no part of a repair order from Cartum, whatever the path; the import still does."""
+
+    def setUp(self):
+        super().setUp()
+        self.run_import()
+        self.repair = self.repair_of(1006)  # a draft
+        self.part = self.repair.move_ids[:1]
+        self.product = self.part.product_id
+        # The user's own repair order, with a part of theirs.
+        self.own = (
+            self.env["repair.order"]
+            .with_user(self.repair_user)
+            .create(
+                {
+                    "picking_type_id": self.store.picking_type_id.id,
+                    "move_ids": [
+                        Command.create(
+                            {
+                                "product_id": self.product.id,
+                                "product_uom_qty": 1,
+                                "repair_line_type": "add",
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+        self.own_part = self.own.move_ids
+
+    def moves_of(self, repairs):
+        self.env.invalidate_all()
+        fields = ["repair_id", "product_id", "product_uom_qty", "price_unit", "repair_line_type"]
+        fields += ["cartum_line_key", "cartum_article", "state"]
+        moves = self.env["stock.move"].search([("repair_id", "in", repairs.ids)], order="id")
+        return moves.read(fields)
+
+    def test_no_path_changes_the_parts_without_the_permission(self):
+        repair = self.repair.with_user(self.repair_user)
+        own = self.own.with_user(self.repair_user)
+        part = self.part.with_user(self.repair_user)
+        own_part = self.own_part.with_user(self.repair_user)
+        Move = self.env["stock.move"].with_user(self.repair_user)
+        new_move = {
+            "name": "Extra",
+            "repair_id": repair.id,
+            "product_id": self.product.id,
+            "product_uom_qty": 1,
+            "location_id": repair.location_id.id,
+            "location_dest_id": repair.location_dest_id.id,
+        }
+        before = self.moves_of(self.repair | self.own)
+        attacks = {
+            "take a part away": lambda: part.write({"repair_id": False}),
+            "move a part to their repair": lambda: part.write({"repair_id": own.id}),
+            "put their part on it": lambda: own_part.write({"repair_id": repair.id}),
+            "relabel the keys": lambda: part.write({"cartum_line_key": "X", "cartum_article": "X"}),
+            "relabel the line key": lambda: part.write({"cartum_line_key": "X"}),
+            "relabel the article": lambda: part.write({"cartum_article": "X"}),
+            "create without a part type": lambda: Move.create(new_move),
+            "create, type by default": lambda: Move.with_context(
+                default_repair_line_type="add"
+            ).create(new_move),
+            "create with a type": lambda: Move.create({**new_move, "repair_line_type": "add"}),
+            "copy a part": lambda: part.copy(),
+            "copy their part onto it": lambda: own_part.copy({"repair_id": repair.id}),
+            "command 0": lambda: repair.write(
+                {"move_ids": [Command.create({**new_move, "repair_line_type": "add"})]}
+            ),
+            "command 1": lambda: repair.write(
+                {"move_ids": [Command.update(part.id, {"product_uom_qty": 9})]}
+            ),
+            "command 2": lambda: repair.write({"move_ids": [Command.delete(part.id)]}),
+            "command 3": lambda: repair.write({"move_ids": [Command.unlink(part.id)]}),
+            "command 4": lambda: repair.write({"move_ids": [Command.link(own_part.id)]}),
+            "command 5": lambda: repair.write({"move_ids": [Command.clear()]}),
+            "command 6": lambda: repair.write({"move_ids": [Command.set(own_part.ids)]}),
+            "command 6, parts kept": lambda: repair.write(
+                {"move_ids": [Command.set((repair.move_ids | own_part).ids)]}
+            ),
+            "command 4 from their repair": lambda: own.write({"move_ids": [Command.link(part.id)]}),
+            "command 6 from their repair": lambda: own.write(
+                {"move_ids": [Command.set((own_part | part).ids)]}
+            ),
+            "unlink": lambda: part.unlink(),
+        }
+        for name, attack in attacks.items():
+            # Each attack on the same parts: rolled back whether it is refused or not.
+            with self.subTest(attack=name):
+                with closing(self.env.cr.savepoint()), self.assertRaises(AccessError) as caught:
+                    attack()
+                self.assertIn("Can add products without deduction", str(caught.exception))
+        self.assertEqual(self.moves_of(self.repair | self.own), before)
+        # Their own repair order's parts stay theirs to change.
+        own_part.product_uom_qty = 2
+        own.write(
+            {
+                "move_ids": [
+                    Command.create({**new_move, "repair_id": own.id, "repair_line_type": "add"})
+                ]
+            }
+        )
+        self.assertEqual(len(own.move_ids), 2)
+
+    def test_with_the_permission_and_for_the_import_the_parts_move(self):
+        part = self.part.with_user(self.parts_user)
+        part.write({"cartum_line_key": self.part.cartum_line_key, "product_uom_qty": 3})
+        own_part = self.own_part.with_user(self.parts_user)
+        self.repair.with_user(self.parts_user).write({"move_ids": [Command.link(own_part.id)]})
+        self.assertIn(self.own_part, self.repair.move_ids)
+        own_part.repair_id = self.own
+        # The import changes the parts as Cartum's lines change.
+        self.shop.set_line_quantity(1006, self.part.cartum_article, 4)
+        run = self.run_import()
+        self.assertEqual(run.updated_count, 1, run.message)
+        self.assertEqual(self.parts_of(self.repair)[self.part.cartum_article][0], 4)
+
+    def test_the_repair_still_moves_on_in_their_hands(self):
+        """The repaired product's own move, made when the repair ends, is no part."""
+        phone = self.env["product.product"].create({"name": "Customer's phone", "type": "consu"})
+        repair = self.repair.with_user(self.repair_user)
+        repair.product_id = phone
+        repair.action_validate()
+        repair.action_repair_start()
+        repair.action_repair_end()
+        self.assertEqual(repair.state, "done")
+        self.assertEqual(repair.move_id.product_id, phone)
+        self.assertEqual(repair.move_id.repair_id, self.repair)
+        self.assertNotIn(repair.move_id, repair.move_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestReadOnlyOnTheServer(CartumCase):
+    def test_a_related_display_field_written_over_rpc_changes_and_tracks_nothing(self):
+        self.run_import()
+        repair = self.repair_of(1001)
+        messages = repair.message_ids
+        for user in (self.repair_user, self.parts_user, self.manager):
+            with self.subTest(user=user.login):
+                repair.with_user(user).write({"cartum_store_name": "Forged"})
+                self.env.flush_all()
+                self.env.cr.precommit.run()  # tracking is logged when the transaction commits
+                self.env.invalidate_all()
+                self.assertEqual(repair.cartum_store_name, "Demo shop")
+        self.assertEqual(self.store.name, "Demo shop")
+        self.assertFalse((repair.message_ids - messages).tracking_value_ids)
+        # Every related field of the connector's models is read-only and untracked.
+        for model in self.env.registry.values():
+            if not model._name.startswith("cartum.") and model._name != "repair.order":
+                continue
+            for field in model._fields.values():
+                if field.related and (model._name != "repair.order" or field.name[:7] == "cartum_"):
+                    with self.subTest(field=f"{model._name}.{field.name}"):
+                        self.assertTrue(field.readonly)
+                        self.assertFalse(getattr(field, "tracking", None))
+
+
+@tagged("post_install", "-at_install")
+class TestCredentialsNeverFollowARedirect(CartumCase):
+    def press_test_connection(self):
+        params = self.store.with_user(self.manager).action_test_connection()["params"]
+        self.env.invalidate_all()
+        return params["type"], params["message"]
+
+    def test_test_connection_names_where_the_store_redirects_and_sends_nothing_there(self):
+        elsewhere = CartumSandbox(SandboxStore(login="demo-api", password="demo-secret"))
+        elsewhere.start()
+        self.addCleanup(elsewhere.stop)
+        https_url = self.sandbox.base_url.replace("http://", "https://")
+        faults = self.shop.faults
+        # A store moved to https://.
+        faults.redirect_next(1, f"{https_url}/api/auth/", status=301)
+        level, message = self.press_test_connection()
+        self.assertEqual((level, self.store.connection_state), ("danger", "error"))
+        self.assertIn(f"moved to https://: use {https_url} as the website URL", message)
+        # A redirect to another host: the login and password never go there.
+        faults.redirect_next(1, f"{elsewhere.base_url}/api/auth/", status=307)
+        level, message = self.press_test_connection()
+        self.assertEqual(level, "danger")
+        self.assertIn(f"redirects to {elsewhere.base_url}/api/auth/", message)
+        self.assertIn(f"use {elsewhere.base_url} as the website URL", message)
+        self.assertNotIn("demo-secret", message)
+        self.assertEqual(elsewhere.store.requests, [])
+        # A redirect to a local file: a clear message, no server error.
+        faults.redirect_next(1, "file:///etc/passwd", status=302)
+        level, message = self.press_test_connection()
+        self.assertEqual(level, "danger")
+        self.assertIn("redirects to file:///etc/passwd, which is not a store's API", message)
+        # The import run ends failed, saying where the store redirects.
+        faults.redirect_next(1, f"{https_url}/api/auth/", status=308)
+        run = self.run_import()
+        self.assertEqual(run.state, "failed")
+        self.assertIn(f"the store moved to https: use {https_url} as its website URL", run.message)
+        self.assertEqual(self.shop.requests.count("orders/get"), 0)
+        self.assertEqual(self.shop.status_updates, [])
+        # The store answers again: connected.
+        self.assertEqual(self.press_test_connection()[0], "success")
+        self.assertEqual(self.store.connection_state, "ok")
+
+    def test_an_address_requests_cannot_use_is_a_clear_message(self):
+        self.env.flush_all()
+        for url, kind in (("http://[::1", "InvalidURL"), ("http://", "InvalidURL")):
+            with self.subTest(url=url):
+                # Written in the database: the form refuses addresses without http(s)://.
+                self.env.cr.execute(
+                    "UPDATE cartum_store SET url = %s WHERE id = %s", (url, self.store.id)
+                )
+                self.env.invalidate_all()
+                level, message = self.press_test_connection()
+                self.assertEqual(level, "danger")
+                self.assertIn(f"request could not be sent ({kind}: ", message)

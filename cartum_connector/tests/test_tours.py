@@ -62,6 +62,8 @@ class TestCartumTours(CartumSetup, HttpCase):
         )
         self.env.invalidate_all()
         self.assertEqual(self.store.connection_state, "ok")
+        # Chosen on the form, saved by Test Connection.
+        self.assertEqual(self.store.partner_scope, "shared")
         # Import Orders… imported the order, finished in Cartum, that the first import skipped.
         wizard_run = self.env["cartum.sync.run"].search(
             [("store_id", "=", self.store.id), ("trigger", "=", "import")]

@@ -9,9 +9,13 @@ class CartumImportWizard(models.TransientModel):
     through the normal import and its rules."""
 
     _name = "cartum.import.wizard"
+    _inherit = "cartum.company.check"
     _description = "Import Cartum Orders"
 
-    store_id = fields.Many2one("cartum.store", required=True, ondelete="cascade")
+    store_id = fields.Many2one(
+        "cartum.store", required=True, ondelete="cascade", check_company=True
+    )
+    company_id = fields.Many2one(related="store_id.company_id")
     mode = fields.Selection(
         [("numbers", "Order numbers"), ("dates", "Orders created between two dates")],
         required=True,

@@ -108,7 +108,17 @@ registry.category("web_tour.tours").add("cartum_store_tour", {
             content: "the store's form, not tested yet",
             trigger: ".o_form_view .o_field_widget[name=connection_state]:contains(Not tested)",
         },
-        // Test Connection.
+        // Imported contacts: the store's company's by default, here shared by all companies.
+        {
+            content: "the store's imported contacts are its company's",
+            trigger: ".o_form_view .o_field_widget[name=partner_scope] input[data-value=company]:checked",
+        },
+        {
+            content: "choose contacts shared by all companies",
+            trigger: ".o_form_view .o_field_widget[name=partner_scope] input[data-value=shared]",
+            run: "click",
+        },
+        // Test Connection (saves the form first).
         {
             content: "press Test Connection",
             trigger: ".o_form_view .o_statusbar_buttons button[name=action_test_connection]",
