@@ -1,9 +1,13 @@
-import threading
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 from odoo.tests import TransactionCase, tagged
-from odoo.tools import mute_logger
+from odoo.tools import config
 
 from cartum_sandbox import CartumSandbox, SandboxStore
 from cartum_sandbox.seed import phone_formats
@@ -13,15 +17,59 @@ from .common import SandboxHttp
 CUSTOMERS = 12
 ARTICLES = 8
 ORDERS = 40
+CRON_WORKER = Path(__file__).with_name("cron_worker.py")
+
+
+class CronWorker:
+    """A store's scheduled job in a process of its own (``cron_worker.py``), loaded and
+    waiting for ``start``."""
+
+    def __init__(self, database, job, store_id):
+        addons_path = config["addons_path"]  # a string on 18.0, a list on 19.0
+        if not isinstance(addons_path, str):
+            addons_path = ",".join(addons_path)
+        options = [
+            f"--{option}={value}"
+            for option, value in (
+                ("addons-path", addons_path),
+                ("db_host", config["db_host"]),
+                ("db_port", config["db_port"]),
+                ("db_user", config["db_user"]),
+                ("data-dir", config["data_dir"]),
+            )
+            if value
+        ]
+        self.process = subprocess.Popen(
+            [sys.executable, str(CRON_WORKER), database, job, str(store_id), *options],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def wait_ready(self):
+        line = self.process.stdout.readline()
+        if line != "ready\n":
+            raise AssertionError(f"The worker did not start: {self.process.communicate()[1]}")
+
+    def start(self):
+        self.process.stdin.write("go\n")
+        self.process.stdin.flush()
+
+    def result(self):
+        output, errors = self.process.communicate(timeout=300)
+        if self.process.returncode:
+            raise AssertionError(f"The worker failed: {errors}")
+        return json.loads(output.strip().splitlines()[-1])
 
 
 @tagged("post_install", "-at_install")
 class TestStoresImportAtOnce(SandboxHttp, TransactionCase):
     """Two stores' scheduled imports at the same moment, as two cron workers run them: each in
-    its own thread, with its own cursor and transaction on the real database, against its own
-    sandbox. The stores sell to the same customers the same products. What the imports commit
-    stays in this throwaway database; keys carry the test's name so that no other test meets
-    them."""
+    its own process, with its own registry, cursor and transaction on the real database,
+    against its own sandbox. The stores sell to the same customers the same products. What the
+    imports commit stays in this throwaway database; keys carry the test's name so that no
+    other test meets them."""
 
     @classmethod
     def setUpClass(cls):
@@ -86,30 +134,15 @@ class TestStoresImportAtOnce(SandboxHttp, TransactionCase):
             return stores.ids
 
     def import_at_once(self, store_ids):
-        """Each store's scheduled import in its own thread and cursor, started together."""
-        start = threading.Barrier(len(store_ids))
-        runs, errors = {}, []
-
-        def import_store(store_id):
-            try:
-                with self.registry_of_workers.cursor() as cr:
-                    env = api.Environment(cr, SUPERUSER_ID, {})
-                    store = env["cartum.store"].browse(store_id)
-                    env["cartum.adapter"]._client(store).backoff_base = 0.01
-                    start.wait()
-                    run = env["cartum.importer"]._run(store, trigger="cron", commit=True)
-                    runs[store_id] = (run.state, run.imported_count, run.message)
-            except Exception as error:  # reported by the test below
-                errors.append(error)
-
-        threads = [threading.Thread(target=import_store, args=(sid,)) for sid in store_ids]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        self.assertFalse(errors)
-        for state, imported, message in runs.values():
-            self.assertEqual((state, imported), ("done", ORDERS), message)
+        """Each store's scheduled import in its own worker process, started together."""
+        workers = [CronWorker(self.env.cr.dbname, "import", store_id) for store_id in store_ids]
+        for worker in workers:
+            worker.wait_ready()
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            run = worker.result()
+            self.assertEqual((run["state"], run["imported"]), ("done", ORDERS), run["message"])
 
     def committed_env(self):
         cr = self.registry_of_workers.cursor()
@@ -170,24 +203,17 @@ class TestStoresImportAtOnce(SandboxHttp, TransactionCase):
         titles = [f"Cable wait {number}" for number in range(ARTICLES)]
         [store_id] = self.create_stores([self.shop(tag, 0, articles, titles)], "default_code")
         self.import_at_once([store_id])
-        refreshed = threading.Event()
-
-        def refresh():
-            # Odoo logs the refused write before the refresh runs again: expected here.
-            with mute_logger("odoo.sql_db"), self.registry_of_workers.cursor() as cr:
-                env = api.Environment(cr, SUPERUSER_ID, {})
-                env["cartum.store"].browse(store_id)._refresh_products_scheduled()
-            refreshed.set()
-
+        refresh = CronWorker(self.env.cr.dbname, "refresh", store_id)
+        refresh.wait_ready()
         # An import of the store holds its lock and commits pages meanwhile.
         with self.registry_of_workers.cursor() as import_cr:
             env = api.Environment(import_cr, SUPERUSER_ID, {})
             store = env["cartum.store"].browse(store_id)
             self.assertTrue(env["cartum.importer"]._lock_store(store, commit=True))
-            worker = threading.Thread(target=refresh)
-            worker.start()
+            refresh.start()
             try:
-                self.assertFalse(refreshed.wait(1.0), "the refresh did not wait for the import")
+                time.sleep(1.0)
+                self.assertIsNone(refresh.process.poll(), "the refresh did not wait for the import")
                 import_cr.execute(
                     "UPDATE cartum_product_link SET last_read_at = '2020-01-01' "
                     "WHERE store_id = %s",
@@ -196,7 +222,7 @@ class TestStoresImportAtOnce(SandboxHttp, TransactionCase):
                 import_cr.commit()
             finally:
                 env["cartum.importer"]._unlock_store(store)
-            worker.join()
+        refresh.result()
         links = self.committed_env()["cartum.product.link"].search([("store_id", "=", store_id)])
         self.assertEqual(len(links), ARTICLES)
         # Run again after the import's commit, the refresh read every link.
