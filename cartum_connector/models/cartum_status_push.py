@@ -121,6 +121,8 @@ class CartumStatusPush(models.Model):
         )
         pushes = self.browse(row[0] for row in self.env.cr.fetchall()).sudo()
         for store, store_pushes in pushes.grouped("store_id").items():
+            # Errors and chatter notes are read by the store's people, in their language.
+            store_pushes = store_pushes.with_context(lang=store._message_lang())
             updates = [
                 {
                     "order_id": int(push.repair_id.cartum_external_id),
@@ -130,7 +132,7 @@ class CartumStatusPush(models.Model):
             ]
             # Batches Cartum applied keep their results when a later batch fails.
             results = self.env["cartum.adapter"]._client(store).update_statuses(updates)
-            sent = self.browse()
+            sent = store_pushes.browse()
             for push, result in zip(store_pushes, results, strict=True):
                 if not result.delivered:
                     push._retry_later(result.message)
@@ -152,6 +154,17 @@ class CartumStatusPush(models.Model):
             )
         for status_id, pushes in self.grouped("cartum_status_id").items():
             pushes.repair_id.with_context(cartum_inbound=True).cartum_status_code = status_id
+        mappings = store.with_env(self.env).status_mapping_ids  # titles in the notes' language
+        titles = {mapping.cartum_status_id: mapping.title for mapping in mappings}
+        self.repair_id._message_log_batch(
+            bodies={
+                push.repair_id.id: self.env._(
+                    "Status sent to Cartum as %s.",
+                    titles.get(push.cartum_status_id) or push.cartum_status_id,
+                )
+                for push in self
+            }
+        )
         self.env["cartum.sync.failure"]._resolve(
             store, self.repair_id.mapped("cartum_external_id"), "status"
         )
