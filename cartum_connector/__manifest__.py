@@ -34,6 +34,7 @@
     "assets": {
         "web.assets_backend": [
             "cartum_connector/static/src/store_link_field/*",
+            "cartum_connector/static/src/sync_run_views/*",
             "cartum_connector/static/src/scss/*",
         ],
         "web.assets_tests": [

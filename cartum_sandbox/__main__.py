@@ -1,11 +1,13 @@
 """Run a sandbox store from the command line: python -m cartum_sandbox --seed demo."""
 
 import argparse
+import os
 import signal
 import threading
 
 from .seed import demo_store, generated_store
 from .server import CartumSandbox
+from .store import SandboxStore
 
 
 def parse_arguments(argv=None):
@@ -20,6 +22,12 @@ def parse_arguments(argv=None):
     parser.add_argument(
         "--access-log", metavar="FILE", help="append one line per request to FILE (default: none)"
     )
+    parser.add_argument(
+        "--state",
+        metavar="FILE",
+        help="keep the store in FILE across restarts: read at start when it exists (instead of "
+        "the seed), written when the sandbox stops (default: none, the store is in memory)",
+    )
     return parser.parse_args(argv)
 
 
@@ -29,7 +37,9 @@ def _interrupt(signum, frame):
 
 def main(argv=None):
     arguments = parse_arguments(argv)
-    if arguments.seed == "demo":
+    if arguments.state and os.path.exists(arguments.state):
+        store = SandboxStore.load(arguments.state)
+    elif arguments.seed == "demo":
         store = demo_store()
     else:
         store = generated_store(
@@ -48,6 +58,9 @@ def main(argv=None):
             threading.Event().wait()
         except KeyboardInterrupt:
             print("Stopping.", flush=True)
+        finally:
+            if arguments.state:
+                store.save(arguments.state)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """State of one imitated Cartum store, plus the faults its server injects."""
 
 import copy
+import json
+import os
 import random
 import secrets
 import threading
@@ -260,6 +262,44 @@ class SandboxStore:
         self._delivery_type_ids = {}
         for status_id, titles, is_successful in STANDARD_STATUSES:
             self.add_status(status_id, titles, is_successful)
+
+    # --- kept across restarts -------------------------------------------------------------
+
+    def __getstate__(self):
+        """The store's data; its lock, tokens, faults and request log are this run's only."""
+        state = dict(self.__dict__)
+        for transient in ("_lock", "_token_expiry", "faults", "requests"):
+            del state[transient]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+        self._token_expiry = {}
+        self.faults = Faults()
+        self.requests = []
+
+    def save(self, path):
+        """Write the store's data to ``path``, as JSON, for load() after a restart."""
+        with self._lock:
+            data = json.dumps(self.__getstate__(), ensure_ascii=False)
+        partial = f"{path}.partial"
+        with open(partial, "w", encoding="utf-8") as file:
+            file.write(data)
+        os.replace(partial, path)  # a stop half-way never leaves a broken file
+
+    @classmethod
+    def load(cls, path):
+        with open(path, encoding="utf-8") as file:
+            state = json.load(file)
+        # JSON gives text keys and lists: orders and statuses are keyed by their number.
+        for numbered in ("statuses", "orders"):
+            state[numbered] = {int(key): value for key, value in state[numbered].items()}
+        for languages in ("languages", "enabled_languages"):
+            state[languages] = tuple(state[languages])
+        store = cls.__new__(cls)
+        store.__setstate__(state)
+        return store
 
     # --- set-up helpers for seeds and tests -------------------------------------------
 

@@ -542,3 +542,37 @@ def test_admin_order_page(sandbox, store):
 def test_other_pages_are_not_found(sandbox, path):
     page = requests.get(f"{sandbox.base_url}{path}", timeout=TIMEOUT)
     assert page.status_code == 404
+
+
+def test_the_store_is_kept_across_a_restart(tmp_path):
+    """--state: what changed in one session is there after a restart, not the seed."""
+    state = tmp_path / "sandbox-state.json"
+    shop = demo_store()
+    shop.set_status(1006, 3)
+    shop.add_status(9, {"ua": "Передано майстру", "en": "With the technician"})
+    new_id = shop.add_order(lines=[("DSP-IP13", 1)])["order_id"]
+    shop.save(state)
+    again = SandboxStore.load(state)
+    assert again.orders[1006]["stat_status"] == 3
+    assert again.statuses[9]["title"]["en"] == "With the technician"
+    assert again.orders[new_id] == shop.orders[new_id]
+    assert again.add_order(lines=[("DSP-IP13", 1)])["order_id"] == new_id + 1
+    assert again.token_is_valid(again.issue_token())
+    assert again.languages == shop.languages
+
+
+def test_the_command_line_keeps_its_state_file(tmp_path):
+    state = tmp_path / "sandbox-state.json"
+    command = [sys.executable, "-m", "cartum_sandbox", "--port", "0", "--state", str(state)]
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert first.stdout.readline().startswith("Cartum sandbox: http://")
+    first.terminate()
+    first.wait(timeout=10)
+    saved = SandboxStore.load(state)
+    saved.set_status(1001, 4)
+    saved.save(state)
+    second = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert second.stdout.readline().startswith("Cartum sandbox: http://")
+    second.terminate()
+    second.wait(timeout=10)
+    assert SandboxStore.load(state).orders[1001]["stat_status"] == 4

@@ -1,6 +1,7 @@
 from . import cartum_company_check
 from . import res_partner
 from . import product_product
+from . import product_template
 from . import cartum_store
 from . import cartum_adapter
 from . import cartum_binding

@@ -39,18 +39,26 @@ class CartumImporter(models.AbstractModel):
     # -- entry point ----------------------------------------------------------------------
 
     @api.model
-    def _run(self, store, trigger, commit=False, order_ids=None, created_between=None):
+    def _run(self, store, trigger, commit=False, order_ids=None, created_between=None, user=None):
         """Import new orders and refresh open ones (or just ``order_ids``, or the orders created
-        in ``created_between``) of one store; returns the sync run.
+        in ``created_between``) of one store; returns the sync run. ``user`` started it (by
+        default the current user, unless it is the scheduled job's run).
 
         ``commit`` is for the scheduled job only: it commits after each page so that an
         interrupted run keeps what it did, and the next run goes on from there. Whatever goes
         wrong ends the run as failed, with its reason: this method never raises.
         """
-        store = store.sudo()
+        starter = user or (self.env.user if trigger != "cron" else self.env["res.users"])
+        # What the run writes (failure reasons, chatter notes) is read by the store's people.
+        self = self.with_context(lang=store.sudo()._message_lang())
+        store = store.with_env(self.env).sudo()
         if not store.import_cursor and trigger in ("cron", "manual"):
             trigger = "first"
-        run = self.env["cartum.sync.run"].sudo().create({"store_id": store.id, "trigger": trigger})
+        run = (
+            self.env["cartum.sync.run"]
+            .sudo()
+            .create({"store_id": store.id, "trigger": trigger, "user_id": starter.id})
+        )
         if commit:
             # Cron batches only: the run record is visible while it works.
             self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -62,6 +70,9 @@ class CartumImporter(models.AbstractModel):
                     "running. The next run goes on from where the last one ended."
                 ),
             )
+            if commit:
+                run._notify_starter()
+                self.env.cr.commit()  # pylint: disable=invalid-commit
             return run
         try:
             run._close_interrupted_runs()
@@ -78,6 +89,7 @@ class CartumImporter(models.AbstractModel):
             if commit:
                 self._unlock_store(store)
         if commit:
+            run._notify_starter()  # sent when the run's end is committed
             self.env.cr.commit()  # pylint: disable=invalid-commit
         return run
 
@@ -102,7 +114,7 @@ class CartumImporter(models.AbstractModel):
 
     def _import(self, run, commit, order_ids, created_between):
         if order_ids is not None:
-            self._import_order_ids(run, order_ids, commit)
+            self._import_order_ids(run, order_ids, commit, report_missing=True)
         elif created_between is not None:
             self._import_new_orders(run, commit, created_between)
         else:
@@ -158,6 +170,7 @@ class CartumImporter(models.AbstractModel):
     def _end_batch(self, run, commit):
         """End a batch of orders: in the scheduled job, commit it, so that an interruption keeps
         what it imported."""
+        run.page_count += 1
         self._notify_progress(run, remaining=1)
         if commit:
             self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -240,7 +253,9 @@ class CartumImporter(models.AbstractModel):
         self._import_order_ids(run, external_ids, commit)
 
     @api.model
-    def _import_order_ids(self, run, order_ids, commit=False):
+    def _import_order_ids(self, run, order_ids, commit=False, report_missing=False):
+        """Read orders by number. ``report_missing``: a number Cartum does not return is a
+        failure of the run, named by its number (the user asked for it)."""
         order_ids = [str(order_id).strip() for order_id in order_ids]
         for order_id in order_ids:
             if not order_id.isdigit():
@@ -252,8 +267,17 @@ class CartumImporter(models.AbstractModel):
             run.store_id, interactive=run.trigger == "refresh"
         )
         for start in range(0, len(numbers), ORDERS_PER_PAGE):
-            page = client.get_orders(numbers[start : start + ORDERS_PER_PAGE])
+            batch = numbers[start : start + ORDERS_PER_PAGE]
+            page = client.get_orders(batch)
             self._import_page(run, page, commit)
+            if report_missing:
+                returned = {str(order.order_id) for order in page.items}
+                returned |= {str(error.record_id) for error in page.errors}
+                for number in batch:
+                    if str(number) not in returned:
+                        run._record_failure(
+                            number, self.env._("Order %s was not found in Cartum.", number)
+                        )
             self._end_batch(run, commit)
 
     # -- one page: map and write each order in its own savepoint ----------------------------
@@ -335,15 +359,22 @@ class CartumImporter(models.AbstractModel):
         self.env["cartum.order.mapper"]._touch_links(store, unchanged_orders)
         succeeded = list(unchanged_orders)
         created_count = updated_count = 0
+        written_ids = set()
         if fresh or changed:
             created_count, updated_count, written = self._write_orders(run, fresh, changed, commit)
             succeeded += written
+            written_ids = {str(order.order_id) for order in written}
         run.write(
             {
                 "imported_count": run.imported_count + created_count,
                 "updated_count": run.updated_count + updated_count,
                 "unchanged_count": run.unchanged_count + len(unchanged),
             }
+        )
+        run._add_external_ids(
+            imported=[o.order_id for o in fresh if str(o.order_id) in written_ids],
+            updated=[o.order_id for _r, o in changed if str(o.order_id) in written_ids],
+            unchanged=[order.order_id for order in unchanged_orders],
         )
         run._resolve_failures([str(order.order_id) for order in succeeded], "order")
         run._resolve_failures(self._orders_in_step(store, succeeded), "status")
@@ -632,6 +663,12 @@ class CartumImporter(models.AbstractModel):
         mapping = prepared.mappings_by_status.get(order.status_id)
         if repair.cartum_status_code != order.status_id:
             repair.with_context(cartum_inbound=True).cartum_status_code = order.status_id
+            repair._message_log(
+                body=self.env._(
+                    "Status changed in Cartum to %s.",
+                    mapping.title if mapping else order.status_id,
+                )
+            )
             self.env["cartum.status.push"]._cancel_for_cartum_change(repair, mapping)
         target = mapping.inbound_state if mapping else False
         if not target or target == repair.state:

@@ -373,7 +373,8 @@ class CartumOrderMapper(models.AbstractModel):
             "picking_type_id": store.picking_type_id.id,
             "partner_id": partner.id if partner else False,
             "user_id": store.responsible_user_ids[:1].id or False,
-            "schedule_date": created,
+            # Planned when imported: Cartum's creation time is kept in cartum_created.
+            "schedule_date": fields.Datetime.now(),
             "internal_notes": plaintext2html(order.comment) if order.comment else False,
             "cartum_store_id": store.id,
             "cartum_external_id": str(order.order_id),

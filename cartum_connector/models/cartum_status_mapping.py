@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .cartum_store import cartum_language
+
 REPAIR_STATES = [
     ("draft", "New"),
     ("confirmed", "Confirmed"),
@@ -22,6 +24,14 @@ class CartumStatusMapping(models.Model):
     company_id = fields.Many2one(related="store_id.company_id", store=True, index=True)
     cartum_status_id = fields.Integer(string="Cartum Status ID", required=True, readonly=True)
     name = fields.Char(string="Cartum Status", required=True, readonly=True)
+    titles = fields.Json(
+        string="Titles in Cartum", readonly=True, help="The status title in each store language."
+    )
+    title = fields.Char(
+        string="Cartum Status Title",
+        compute="_compute_title",
+        help="The status title in the user's language when Cartum has one, else in the store's.",
+    )
     is_successful = fields.Boolean(
         string="Successful in Cartum",
         readonly=True,
@@ -53,6 +63,13 @@ class CartumStatusMapping(models.Model):
         ),
     ]
 
+    @api.depends("name", "titles")
+    @api.depends_context("lang")
+    def _compute_title(self):
+        language = cartum_language(self.env.lang)
+        for mapping in self:
+            mapping.title = (mapping.titles or {}).get(language) or mapping.name
+
     @api.model
     def _sync_from_statuses(self, store, statuses):
         """Create a line, with defaults, for each status not mapped yet; refresh the titles."""
@@ -62,10 +79,14 @@ class CartumStatusMapping(models.Model):
         first_status_id = min((status.status_id for status in statuses), default=None)
         for status in statuses:
             title = status.title(store.import_language)
+            titles = {language: text for language, text in status.titles.items() if text}
             mapping = existing.get(status.status_id)
             if mapping:
-                if (mapping.name, mapping.is_successful) != (title, status.is_successful):
-                    mapping.write({"name": title, "is_successful": status.is_successful})
+                current = (mapping.name, mapping.titles, mapping.is_successful)
+                if current != (title, titles, status.is_successful):
+                    mapping.write(
+                        {"name": title, "titles": titles, "is_successful": status.is_successful}
+                    )
                 continue
             inbound = self._default_state(status, first_status_id)
             outbound = inbound if inbound and inbound not in taken_outbound else False
@@ -75,6 +96,7 @@ class CartumStatusMapping(models.Model):
                     "store_id": store.id,
                     "cartum_status_id": status.status_id,
                     "name": title,
+                    "titles": titles,
                     "is_successful": status.is_successful,
                     "inbound_state": inbound,
                     "outbound_state": outbound,

@@ -153,6 +153,8 @@ class CartumStatusPush(models.Model):
             # may be applying a later change from Cartum to the same orders.
             if not Importer._lock_store(store):
                 continue
+            # Errors and chatter notes are read by the store's people, in their language.
+            store_pushes = store_pushes.with_context(lang=store._message_lang())
             try:
                 with self.env.cr.savepoint():
                     store_pushes._send_to_store(store)
@@ -191,6 +193,17 @@ class CartumStatusPush(models.Model):
             )
         for status_id, pushes in self.grouped("cartum_status_id").items():
             pushes.repair_id.with_context(cartum_inbound=True).cartum_status_code = status_id
+        mappings = store.with_env(self.env).status_mapping_ids  # titles in the notes' language
+        titles = {mapping.cartum_status_id: mapping.title for mapping in mappings}
+        self.repair_id._message_log_batch(
+            bodies={
+                push.repair_id.id: self.env._(
+                    "Status sent to Cartum as %s.",
+                    titles.get(push.cartum_status_id) or push.cartum_status_id,
+                )
+                for push in self
+            }
+        )
         self.env["cartum.sync.failure"]._resolve(
             store, self.repair_id.mapped("cartum_external_id"), "status"
         )

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import pytz
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from cartum_api import FIRST_LAST, LAST_FIRST
 
@@ -34,7 +34,12 @@ ODOO_LANGUAGE_CODES = {
     "ro": "ro_RO",
     "cs": "cs_CZ",
 }
+# Odoo language (its part before "_") -> Cartum language code.
+CARTUM_CODES_OF_ODOO = {odoo.split("_")[0]: cartum for cartum, odoo in ODOO_LANGUAGE_CODES.items()}
 DEFAULT_ADMIN_ORDER_URL = "{url}/edit/orders/{order_id}/"
+# The admin order URL is checked with this website URL, so that its own message is only about
+# the template, never about a bad website URL.
+SAMPLE_STORE_URL = "https://example.com"
 # New orders are searched by creation time from the newest one seen, minus this overlap, so that
 # an order saved late in Cartum (or on a clock at the window's edge) is never missed.
 IMPORT_OVERLAP = timedelta(minutes=30)
@@ -52,6 +57,11 @@ def shop_address(url):
         port = None
     port = f":{port}" if port and port not in (80, 443) else ""
     return f"{host}{port}{parts.path.rstrip('/')}"
+
+
+def cartum_language(odoo_language):
+    """The Cartum language code of an Odoo language (uk_UA -> ua), or None."""
+    return CARTUM_CODES_OF_ODOO.get((odoo_language or "en_US").split("_")[0])
 
 
 class CartumStore(models.Model):
@@ -179,6 +189,12 @@ class CartumStore(models.Model):
         "{order_id} the order number. Default: " + DEFAULT_ADMIN_ORDER_URL,
     )
     cron_id = fields.Many2one("ir.cron", string="Scheduled Job", readonly=True, copy=False)
+    import_requested_by = fields.Many2one(
+        "res.users",
+        readonly=True,
+        copy=False,
+        help="Who pressed Import Now: the store's job names them as the run's starter.",
+    )
     first_import_at = fields.Datetime(
         string="First Import Started",
         readonly=True,
@@ -207,6 +223,10 @@ class CartumStore(models.Model):
     imported_today_count = fields.Integer(string="Imported Today", compute="_compute_dashboard")
     imported_week_count = fields.Integer(string="Imported in 7 Days", compute="_compute_dashboard")
     last_sync_at = fields.Datetime(string="Last Sync", compute="_compute_dashboard")
+    last_run_state = fields.Selection(
+        selection="_last_run_states", string="Last Run", compute="_compute_dashboard"
+    )
+    last_run_message = fields.Text(compute="_compute_dashboard")
     next_sync_at = fields.Datetime(string="Next Sync", related="cron_id.nextcall")
 
     _sql_constraints = [
@@ -220,6 +240,11 @@ class CartumStore(models.Model):
     @api.model
     def _tz_get(self):
         return [(tz, tz) for tz in sorted(pytz.all_timezones)]
+
+    @api.model
+    def _last_run_states(self):
+        # In the user's language: a selection given by a method is not translated by Odoo.
+        return self.env["cartum.sync.run"]._fields["state"]._description_selection(self.env)
 
     @api.model
     def _default_picking_type(self):
@@ -263,7 +288,16 @@ class CartumStore(models.Model):
                 ["finished_at:max"],
             )
         )
+        last_run_ids = dict(
+            self.env["cartum.sync.run"]._read_group(
+                [("store_id", "in", self.ids)], ["store_id"], ["id:max"]
+            )
+        )
+        last_runs = self.env["cartum.sync.run"].browse(last_run_ids.values()).grouped("store_id")
         for store in self:
+            last_run = last_runs.get(store, self.env["cartum.sync.run"])
+            store.last_run_state = last_run.state
+            store.last_run_message = last_run.message
             store.open_failure_count = failures.get(store, 0)
             store.pending_push_count = pushes.get(store, 0)
             store.imported_today_count = sum(
@@ -282,7 +316,7 @@ class CartumStore(models.Model):
     @api.constrains("admin_order_url")
     def _check_admin_order_url(self):
         for store in self:
-            if store._admin_order_url("1") is None:
+            if store._admin_order_url("1", SAMPLE_STORE_URL) is None:
                 raise ValidationError(
                     self.env._(
                         "The admin order URL of %(store)s must be an http:// or https:// "
@@ -352,24 +386,46 @@ class CartumStore(models.Model):
     @api.constrains("url")
     def _check_url(self):
         for store in self:
-            if not (store.url or "").startswith(("http://", "https://")):
+            parts = urlsplit(store.url or "")
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.hostname
+                or any(char.isspace() for char in store.url)
+            ):
                 raise ValidationError(
                     self.env._(
-                        "The website URL of %(store)s must start with https:// (or http://).",
+                        "The website URL of %(store)s, %(url)s, is not a web address: enter "
+                        "one such as https://myshop.com.",
                         store=store.name,
+                        url=store.url,
                     )
                 )
+
+    @api.model
+    def _normalize_url(self, vals):
+        """An address typed without its scheme (myshop.com) is taken as https://myshop.com."""
+        url = (vals.get("url") or "").strip()
+        if url and "://" not in url:
+            url = f"https://{url}"
+        if url:
+            vals["url"] = url
+        return vals
+
+    @api.onchange("url")
+    def _onchange_url(self):
+        if self.url:
+            self.url = self._normalize_url({"url": self.url})["url"]
 
     # -- scheduled job, one per store ---------------------------------------------------------
 
     @api.model_create_multi
     def create(self, vals_list):
-        stores = super().create(vals_list)
+        stores = super().create([self._normalize_url(dict(vals)) for vals in vals_list])
         stores._sync_cron()
         return stores
 
     def write(self, vals):
-        result = super().write(vals)
+        result = super().write(self._normalize_url(dict(vals)))
         if {"name", "active", "sync_interval", "sync_paused"} & set(vals):
             self._sync_cron()
         if {"url", "login", "password"} & set(vals):
@@ -413,7 +469,12 @@ class CartumStore(models.Model):
         for store in self.filtered(
             lambda s: s.active and not s.sync_paused and s.connection_state != "untested"
         ):
-            self.env["cartum.importer"]._run(store, trigger="cron", commit=True)
+            starter = store.import_requested_by
+            if starter:
+                store.import_requested_by = False
+            self.env["cartum.importer"]._run(
+                store, trigger="manual" if starter else "cron", commit=True, user=starter
+            )
 
     @api.model
     def _cron_refresh_products(self):
@@ -450,7 +511,14 @@ class CartumStore(models.Model):
         installed = {code for code, _name in self.env["res.lang"].get_installed()}
         return code if code in installed else None
 
-    def _admin_order_url(self, order_id):
+    def _message_lang(self):
+        """The language of what the connector writes for this store (failure reasons, chatter
+        notes): its first responsible user's, or else its company's, when installed."""
+        installed = {code for code, _name in self.env["res.lang"].get_installed()}
+        candidates = [*self.responsible_user_ids.mapped("lang"), self.company_id.partner_id.lang]
+        return next((lang for lang in candidates if lang in installed), "en_US")
+
+    def _admin_order_url(self, order_id, store_url=None):
         """The order's page in the store's admin, or None when the template is not a safe
         http(s) address made of {url} and {order_id} only."""
         template = self.admin_order_url or DEFAULT_ADMIN_ORDER_URL
@@ -465,7 +533,7 @@ class CartumStore(models.Model):
             for _text, name, spec, conversion in fields_used
         ):
             return None
-        link = template.format(url=(self.url or "").rstrip("/"), order_id=order_id)
+        link = template.format(url=(store_url or self.url or "").rstrip("/"), order_id=order_id)
         return link if link.lower().startswith(("http://", "https://")) else None
 
     def _writeoff_read_period(self):
@@ -491,7 +559,19 @@ class CartumStore(models.Model):
             }
         )
         if level != "danger" and not self.import_cursor:
-            self.sudo().cron_id._trigger()  # the first import starts now, in the background
+            # The first import starts now, in the background, with the mapping as it is.
+            if self.sync_paused:
+                first_import = self.env._(
+                    "The sync is paused: the first import starts when it is resumed."
+                )
+            else:
+                self.sudo().import_requested_by = self.env.user
+                self.sudo().cron_id._trigger()
+                first_import = self.env._(
+                    "The first import has started in the background with this status "
+                    "mapping: follow it in the Sync Log."
+                )
+            message = f"{message}\n{first_import}"
         return self._notification(
             self.env._("Test Connection: %(store)s", store=self.name), message, level
         )
@@ -516,12 +596,15 @@ class CartumStore(models.Model):
         """Start the store's scheduled job now, in the background, and open the sync log."""
         self.ensure_one()
         self._check_cartum_manager()
+        if self.sync_paused:
+            raise UserError(
+                self.env._(
+                    "The sync of %(store)s is paused: resume it to import now.", store=self.name
+                )
+            )
+        self.sudo().import_requested_by = self.env.user
         self.sudo().cron_id._trigger()
-        return self._action_of_store(
-            "cartum_connector.cartum_sync_run_action",
-            [("store_id", "=", self.id)],
-            {"create": False},
-        )
+        return self.action_view_sync_runs()
 
     def action_refresh_products(self):
         """Re-read from Cartum the catalog data of the store's linked products."""
@@ -560,6 +643,13 @@ class CartumStore(models.Model):
     def action_view_repairs(self):
         return self._action_of_store(
             "repair.action_repair_order_tree", [("cartum_store_id", "=", self.id)]
+        )
+
+    def action_view_sync_runs(self):
+        return self._action_of_store(
+            "cartum_connector.cartum_sync_run_action",
+            [("store_id", "=", self.id)],
+            {"create": False},
         )
 
     def action_view_pending_pushes(self):

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_datetime
 
 from cartum_api import CartumError
 
@@ -48,24 +49,116 @@ class CartumSyncRun(models.Model):
         default="running",
         required=True,
     )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Started By",
+        readonly=True,
+        help="Who started the run; empty for the store's scheduled job.",
+    )
     started_at = fields.Datetime(default=fields.Datetime.now, required=True, readonly=True)
     finished_at = fields.Datetime(readonly=True)
+    page_count = fields.Integer(
+        string="Pages", readonly=True, help="Pages of orders read from Cartum so far."
+    )
+    order_count = fields.Integer(
+        string="Orders So Far",
+        compute="_compute_progress",
+        help="Orders imported, updated, unchanged or failed so far.",
+    )
+    duration = fields.Float(
+        compute="_compute_progress",
+        help="Minutes and seconds the run took, or has taken so far while it is running.",
+    )
     imported_count = fields.Integer(string="Imported", readonly=True)
     updated_count = fields.Integer(string="Updated", readonly=True)
     unchanged_count = fields.Integer(string="Unchanged", readonly=True)
     failed_count = fields.Integer(string="Failed Orders", readonly=True)
     message = fields.Text(readonly=True)
+    imported_external_ids = fields.Text(string="Imported Orders", readonly=True)
+    updated_external_ids = fields.Text(string="Updated Orders", readonly=True)
+    unchanged_external_ids = fields.Text(string="Unchanged Orders", readonly=True)
+    failed_external_ids = fields.Text(string="Orders That Failed", compute="_compute_failed_ids")
     failure_ids = fields.One2many("cartum.sync.failure", "run_id", string="Failures")
 
     @api.depends("store_id", "started_at")
+    @api.depends_context("tz", "lang")
     def _compute_display_name(self):
         for run in self:
-            run.display_name = f"{run.store_id.name} {fields.Datetime.to_string(run.started_at)}"
+            started = (
+                # The user's time zone and date format, as the form shows started_at.
+                format_datetime(
+                    self.env, run.started_at, tz=self.env.context.get("tz"), dt_format=False
+                )
+                if run.started_at
+                else ""
+            )
+            run.display_name = f"{run.store_id.name} {started}"
+
+    @api.depends(
+        "imported_count", "updated_count", "unchanged_count", "failed_count", "finished_at"
+    )
+    def _compute_progress(self):
+        now = fields.Datetime.now()
+        for run in self:
+            run.order_count = (
+                run.imported_count + run.updated_count + run.unchanged_count + run.failed_count
+            )
+            end = run.finished_at or now
+            run.duration = (end - run.started_at).total_seconds() / 60 if run.started_at else 0
+
+    @api.depends("failure_ids.external_id")
+    def _compute_failed_ids(self):
+        for run in self:
+            ids = dict.fromkeys(run.failure_ids.sorted("id").mapped("external_id"))
+            run.failed_external_ids = ", ".join(id_ for id_ in ids if id_) or False
+
+    def _add_external_ids(self, imported=(), updated=(), unchanged=()):
+        """Keep which orders the run touched, by their Cartum number."""
+        self.ensure_one()
+        vals = {}
+        for field_name, new_ids in (
+            ("imported_external_ids", imported),
+            ("updated_external_ids", updated),
+            ("unchanged_external_ids", unchanged),
+        ):
+            if new_ids:
+                known = (self[field_name] or "").split(", ") if self[field_name] else []
+                vals[field_name] = ", ".join(known + [str(id_) for id_ in new_ids])
+        if vals:
+            self.write(vals)
 
     def _finish(self, state, message=None):
         self.write(
             {"state": state, "finished_at": fields.Datetime.now(), "message": message or False}
         )
+
+    def _notify_starter(self):
+        """The user who started a run in the background hears how it ended, wherever they are
+        in Odoo, in their language."""
+        for run in self.filtered("user_id"):
+            run = run.with_context(lang=run.user_id.lang)
+            counts = run.env._(
+                "Imported %(imported)s, updated %(updated)s, unchanged %(unchanged)s, "
+                "failed %(failed)s.",
+                imported=run.imported_count,
+                updated=run.updated_count,
+                unchanged=run.unchanged_count,
+                failed=run.failed_count,
+            )
+            state = dict(run._fields["state"]._description_selection(run.env))[run.state]
+            run.user_id._bus_send(
+                "simple_notification",
+                {
+                    "title": run.env._(
+                        "Cartum import of %(store)s: %(state)s",
+                        store=run.store_id.name,
+                        state=state,
+                    ),
+                    "message": "\n".join(filter(None, [counts, run.message])),
+                    "type": {"done": "success", "partial": "warning"}.get(run.state, "danger"),
+                    "sticky": run.state not in ("done", "partial"),
+                },
+            )
 
     def _close_interrupted_runs(self):
         """Runs of this store still "running" from before this one were cut off (a killed

@@ -94,13 +94,14 @@ class RepairOrder(models.Model):
         )
     ]
 
-    @api.depends("cartum_store_id.status_mapping_ids.name", "cartum_status_code")
+    @api.depends("cartum_store_id.status_mapping_ids.title", "cartum_status_code")
+    @api.depends_context("lang")
     def _compute_cartum_status_name(self):
         for repair in self:
             mapping = repair.cartum_store_id.status_mapping_ids.filtered(
                 lambda m, code=repair.cartum_status_code: m.cartum_status_id == code
             )
-            repair.cartum_status_name = mapping[:1].name or (
+            repair.cartum_status_name = mapping[:1].title or (
                 str(repair.cartum_status_code) if repair.cartum_store_id else False
             )
 
@@ -226,6 +227,11 @@ class RepairOrder(models.Model):
     def _cartum_refresh_notification(self, refreshed, skipped, runs):
         lines = []
         failed = runs.filtered(lambda run: run.state in ("failed", "skipped"))
+        # Orders Cartum did not return, or that could not be imported, by their number.
+        reasons = runs.failure_ids.filtered(lambda failure: failure.kind == "order")
+        refreshed = refreshed.filtered(
+            lambda repair: repair.cartum_external_id not in reasons.mapped("external_id")
+        )
         if refreshed:
             lines.append(
                 self.env._(
@@ -236,6 +242,7 @@ class RepairOrder(models.Model):
             lines.append(
                 self.env._("%(store)s: %(message)s", store=run.store_id.name, message=run.message)
             )
+        lines += reasons.mapped("reason")
         today = fields.Date.context_today(self)
         for repair in skipped:
             if repair.cartum_last_refresh:
@@ -261,5 +268,5 @@ class RepairOrder(models.Model):
         return self.env["cartum.store"]._notification(
             self.env._("Update from Cartum"),
             "\n".join(lines),
-            "warning" if skipped or failed else "success",
+            "warning" if skipped or failed or reasons else "success",
         )

@@ -1,6 +1,7 @@
 import logging
 from datetime import datetime, timedelta
 
+from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
@@ -12,6 +13,7 @@ from .common import CartumCase
 @tagged("post_install", "-at_install")
 class TestImport(CartumCase):
     def test_first_import_of_the_demo_store(self):
+        before = fields.Datetime.now()
         run = self.run_import()
         self.assertEqual(run.trigger, "first")
         self.assertEqual(run.state, "done", run.message)
@@ -28,10 +30,17 @@ class TestImport(CartumCase):
             datetime.strptime(raw["stat_created"], "%Y-%m-%d %H:%M:%S")
         )
         self.assertEqual(repair.cartum_created, created_utc)
-        self.assertEqual(repair.schedule_date, created_utc)
+        # Planned when imported, not overdue since its creation in Cartum.
+        self.assertGreaterEqual(repair.schedule_date, before)
+        self.assertLessEqual(repair.schedule_date, fields.Datetime.now())
         self.assertTrue(repair.cartum_last_sync)
         self.assertEqual(repair.cartum_status_code, 2)
-        self.assertEqual(repair.cartum_status_name, "В обробці")
+        # Cartum's title in the user's language, else in the store's (Ukrainian).
+        self.env["res.lang"]._activate_lang("uk_UA")
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.assertEqual(repair.cartum_status_name, "Processing")
+        self.assertEqual(repair.with_context(lang="uk_UA").cartum_status_name, "В обробці")
+        self.assertEqual(repair.with_context(lang="de_DE").cartum_status_name, "В обробці")
         self.assertEqual(repair.state, "confirmed")  # Processing maps to Confirmed
         self.assertEqual(repair.cartum_amount_total, raw["total_sum"])
         self.assertEqual(repair.partner_id.name, "Олена Петренко")
@@ -254,7 +263,12 @@ class TestImport(CartumCase):
         self.run_import()
         mapping = self.store.status_mapping_ids.filtered(lambda m: m.cartum_status_id == 9)
         self.assertEqual((mapping.name, mapping.inbound_state), ("Передано майстру", "confirmed"))
-        self.assertEqual(self.repair_of(1001).cartum_status_name, "Передано майстру")
+        self.assertEqual(mapping.titles, {"ua": "Передано майстру", "en": "With the technician"})
+        self.assertEqual(self.repair_of(1001).cartum_status_name, "With the technician")
+        self.env["res.lang"]._activate_lang("uk_UA")
+        self.assertEqual(
+            self.repair_of(1001).with_context(lang="uk_UA").cartum_status_name, "Передано майстру"
+        )
 
     def test_refused_transition_is_recorded_not_forced(self):
         self.run_import()

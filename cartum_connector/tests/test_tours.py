@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from odoo import fields, http
 from odoo.tests import HttpCase, tagged
@@ -13,7 +13,9 @@ FAR_RETRY = datetime(2099, 1, 1, 12, 0)
 class TestCartumTours(CartumSetup, HttpCase):
     """Every button, menu and action of the connector, pressed in a browser by Odoo tours
     (static/tests/tours/cartum_tour.js) as admin, a Cartum administrator, against a sandbox
-    store with its first import done."""
+    store with its first import done, on a standard 1440-pixel screen."""
+
+    browser_size = "1440x900"
 
     @classmethod
     def setUpClass(cls):
@@ -45,6 +47,22 @@ class TestCartumTours(CartumSetup, HttpCase):
             [("repair_id", "=", self.repair_of(1006).id)]
         )
         self.push.write({"attempts": 3, "next_attempt_at": FAR_RETRY, "last_error": "Sandbox down"})
+        # A second store that never synced: its only run failed.
+        self.second_store = self.env["cartum.store"].create(
+            {
+                "name": "Second shop",
+                "url": self.sandbox.base_url,
+                "login": "demo-api",
+                "password": "demo-secret",
+                "responsible_user_ids": self.admin.ids,
+            }
+        )
+        self.env["cartum.sync.run"].create(
+            {"store_id": self.second_store.id, "trigger": "first"}
+        )._finish("failed", "The import stopped: Cartum answered HTTP 503.")
+        # The run's name follows the user's time zone, as the form does in the browser: Odoo
+        # sets TZ=UTC, and the browser it starts inherits it.
+        self.admin.tz = "UTC"
 
     def cron_triggers(self, cron):
         return self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
@@ -54,6 +72,7 @@ class TestCartumTours(CartumSetup, HttpCase):
         the store form's buttons (Test Connection, Refresh Products, Import Orders…, Import
         Now), its pause toggle and its stat buttons."""
         store_triggers = self.cron_triggers(self.store.cron_id)
+        second_triggers = self.cron_triggers(self.second_store.cron_id)
         self.start_tour(
             "/odoo/action-stock.action_stock_config_settings",
             "cartum_store_tour",
@@ -64,14 +83,22 @@ class TestCartumTours(CartumSetup, HttpCase):
         self.assertEqual(self.store.connection_state, "ok")
         # Chosen on the form, saved by Test Connection.
         self.assertEqual(self.store.partner_scope, "shared")
-        # Import Orders… imported the order, finished in Cartum, that the first import skipped.
+        # Import Orders… imported the order, finished in Cartum, that the first import skipped;
+        # the number Cartum does not know failed as not found.
         wizard_run = self.env["cartum.sync.run"].search(
             [("store_id", "=", self.store.id), ("trigger", "=", "import")]
         )
-        self.assertEqual(wizard_run.state, "done")
+        self.assertEqual(wizard_run.state, "partial")
+        self.assertEqual(wizard_run.user_id, self.admin)
+        self.assertEqual(wizard_run.failure_ids.external_id, "9999")
         self.assertTrue(self.repair_of(1003))
-        # Import Now started the store's job (it runs in the background, not in tests).
-        self.assertEqual(self.cron_triggers(self.store.cron_id), store_triggers + 1)
+        # Import Now, on the card and on the form, started the store's job (it runs in the
+        # background, not in tests), for the user who pressed it.
+        self.assertEqual(self.cron_triggers(self.store.cron_id), store_triggers + 2)
+        self.assertEqual(self.store.import_requested_by, self.admin)
+        # Test Connection on the card of the store never synced started its first import.
+        self.assertEqual(self.second_store.connection_state, "ok")
+        self.assertEqual(self.cron_triggers(self.second_store.cron_id), second_triggers + 1)
         # Paused on the kanban card, resumed on the form: two tracked changes, job active.
         self.assertFalse(self.store.sync_paused)
         self.assertTrue(self.store.cron_id.active)
@@ -96,6 +123,7 @@ class TestCartumTours(CartumSetup, HttpCase):
         )
         self.assertEqual(retry_runs.mapped("state"), ["done"] * 3)
         self.assertEqual(retry_runs.mapped("imported_count"), [1, 1, 1])
+        self.assertEqual(retry_runs.mapped("imported_external_ids"), ["1010", "1009", "1008"])
         self.assertEqual(self.push.state, "pending")
         self.assertLessEqual(self.push.next_attempt_at, fields.Datetime.now())
         self.assertEqual(self.cron_triggers(push_job), push_triggers + 1)
@@ -108,6 +136,9 @@ class TestCartumTours(CartumSetup, HttpCase):
         self.env["repair.order"].create(
             {"picking_type_id": picking_type.id, "internal_notes": "Walk-in customer"}
         )
+        # Cartum moved 1007 to Shipping; an import read it.
+        self.shop.set_status(1007, 6)
+        self.env["cartum.importer"]._run(self.store, trigger="import", order_ids=["1007"])
         self.start_tour(
             "/odoo/action-repair.action_repair_order_tree",
             "cartum_repair_tour",
@@ -124,3 +155,58 @@ class TestCartumTours(CartumSetup, HttpCase):
         for order_id in (1001, 1002, 1005, 1007):
             self.assertTrue(self.repair_of(order_id).cartum_last_refresh, order_id)
         self.assertFalse(self.repair_of(1006).cartum_last_refresh)
+
+    def test_sent_status_tour(self):
+        """The chatter of a repair whose status Cartum applied says what was sent."""
+        self.push.next_attempt_at = fields.Datetime.now()
+        self.env["cartum.status.push"]._cron_send_pending()
+        self.assertEqual(self.push.state, "sent")
+        self.start_tour(
+            "/odoo/action-repair.action_repair_order_tree",
+            "cartum_sent_status_tour",
+            login="admin",
+            timeout=120,
+        )
+
+    def test_product_tour(self):
+        """Repairs > Configuration > Products (product templates): the From Cartum filter, the
+        search by Cartum external ID and the Cartum tab of the product form."""
+        self.env["product.template"].create({"name": "Made in Odoo"})
+        self.start_tour("/odoo", "cartum_product_tour", login="admin", timeout=120)
+
+    def test_progress_tour(self):
+        """A running import in the sync log and its form: they follow its commits by
+        themselves, until it ends."""
+        self.env["cartum.sync.run"].create(
+            {
+                "store_id": self.store.id,
+                "trigger": "manual",
+                "user_id": self.admin.id,
+                "started_at": fields.Datetime.now() - timedelta(seconds=45),
+                "imported_count": 200,
+                "page_count": 2,
+            }
+        )
+        self.start_tour(
+            "/odoo/action-cartum_connector.cartum_sync_run_action",
+            "cartum_progress_tour",
+            login="admin",
+            timeout=120,
+        )
+
+    def test_spanish_tour(self):
+        """The dashboard card and a not-found order in Spanish, the store's language (its
+        responsible user's), on a 1440-pixel screen."""
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.env["ir.module.module"].search(
+            [("name", "=", "cartum_connector")]
+        )._update_translations(["es_ES"])
+        self.admin.lang = "es_ES"
+        self.start_tour(
+            "/odoo/action-cartum_connector.cartum_store_action",
+            "cartum_spanish_tour",
+            login="admin",
+            timeout=120,
+        )
+        failure = self.env["cartum.sync.failure"].search([("external_id", "=", "9999")])
+        self.assertEqual(failure.reason, "El pedido 9999 no se encontró en Cartum.")

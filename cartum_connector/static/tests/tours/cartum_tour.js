@@ -1,5 +1,6 @@
 /** @odoo-module */
 
+import { rpc } from "@web/core/network/rpc";
 import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
@@ -7,11 +8,80 @@ import { stepUtils } from "@web_tour/tour_service/tour_utils";
  * Every button, menu and action of the Cartum connector, pressed in a browser.
  * Run by cartum_connector/tests/test_tours.py, which sets up a sandbox store whose first
  * import is done, with three open failures (orders 1008, 1009 and 1010, fixed in Cartum
- * since) and one pending status push (WEB-1006, next attempt in 2099).
+ * since) and one pending status push (WEB-1006, next attempt in 2099), and a second store
+ * that never synced, whose only run failed. The browser is 1440 pixels wide.
  */
 
 const STORE_CARD = ".o_cartum_store_kanban .o_kanban_record:contains(Demo shop)";
+const SECOND_CARD = ".o_cartum_store_kanban .o_kanban_record:contains(Second shop)";
 const CARTUM_NOTIFICATION = ".o_notification.o_cartum_notification";
+
+/* The card's dates, counters and buttons each stay on one line: no row is taller than one
+ * line of text, and the quick actions share one line. */
+function cardFitsOnItsLines(card) {
+    return {
+        content: `the card ${card} does not wrap its dates and buttons`,
+        trigger: `${card} .o_cartum_store_facts`,
+        run() {
+            const record = this.anchor.closest(".o_kanban_record");
+            const lineHeight = parseFloat(getComputedStyle(this.anchor).lineHeight) || 21;
+            for (const row of record.querySelectorAll(".text-nowrap")) {
+                if (row.scrollWidth > row.clientWidth + 1) {
+                    throw new Error(`overflowing: ${row.textContent.trim()}`);
+                }
+            }
+            for (const row of this.anchor.querySelectorAll(":scope > div")) {
+                if (row.getBoundingClientRect().height > 1.8 * lineHeight) {
+                    throw new Error(`wrapped: ${row.textContent.trim()}`);
+                }
+            }
+            const buttons = [...record.querySelectorAll("footer .btn")];
+            const tops = new Set(buttons.map((button) => button.getBoundingClientRect().top));
+            if (!buttons.length || tops.size !== 1) {
+                throw new Error("the quick actions are not on one line");
+            }
+        },
+    };
+}
+
+/* The list's total of a column, in its footer. */
+function listTotal(fieldName, total) {
+    return {
+        content: `the list sums ${fieldName}: ${total}`,
+        trigger: `.o_list_view tfoot .o_list_number`,
+        run() {
+            const table = this.anchor.closest("table");
+            const names = [...table.querySelectorAll("thead th")].map((th) => th.dataset.name);
+            const cell = table.querySelectorAll("tfoot tr td")[names.indexOf(fieldName)];
+            if (!cell || cell.textContent.trim() !== String(total)) {
+                throw new Error(`${fieldName} total: ${cell && cell.textContent.trim()}`);
+            }
+        },
+    };
+}
+
+/* What the store's job commits after a page, written as it would: the views that show the
+ * run follow it without a reload. */
+function runningRunCommits(values) {
+    return {
+        content: `the running import commits ${JSON.stringify(values)}`,
+        trigger: "body",
+        async run() {
+            const ids = await rpc("/web/dataset/call_kw/cartum.sync.run/search", {
+                model: "cartum.sync.run",
+                method: "search",
+                args: [[["state", "=", "running"]]],
+                kwargs: {},
+            });
+            await rpc("/web/dataset/call_kw/cartum.sync.run/write", {
+                model: "cartum.sync.run",
+                method: "write",
+                args: [ids, values],
+                kwargs: {},
+            });
+        },
+    };
+}
 
 function backTo(name) {
     return [
@@ -78,8 +148,57 @@ registry.category("web_tour.tours").add("cartum_store_tour", {
         },
         {
             content: "the card says when the next sync is",
-            trigger: `${STORE_CARD}:contains(Next:)`,
+            trigger: `${STORE_CARD}:contains(Next sync) .o_cartum_next_sync:contains(/\\d/)`,
         },
+        cardFitsOnItsLines(STORE_CARD),
+        cardFitsOnItsLines(SECOND_CARD),
+        {
+            content: "the card's last run, done with failures; its open failures in red",
+            trigger: `${STORE_CARD}:has(.o_field_widget[name=last_run_state]:contains(Done with failures)) a.o_cartum_open_failures.btn-outline-danger`,
+        },
+        {
+            content: "a store that never synced says Never, and its last run failed, with why",
+            trigger: `${SECOND_CARD}:has(.o_cartum_never:contains(Never)):has(.o_field_widget[name=last_run_state]:contains(Failed)) .o_cartum_last_run_message:contains(Cartum answered HTTP 503)`,
+        },
+        {
+            content: "0 open failures is not in red",
+            trigger: `${SECOND_CARD} a.o_cartum_open_failures.btn-outline-secondary:not(.btn-outline-danger):contains(0 open failures)`,
+        },
+        // Quick actions of the cards.
+        {
+            content: "press Test Connection on the card of the store never synced",
+            trigger: `${SECOND_CARD} button.o_cartum_test_connection`,
+            run: "click",
+        },
+        {
+            content: "Test Connection says that the first import has started, and where to follow it",
+            trigger: `${CARTUM_NOTIFICATION}:contains(Test Connection: Second shop):contains(The first import has started in the background):contains(Sync Log)`,
+        },
+        {
+            content: "close the notification",
+            trigger: `${CARTUM_NOTIFICATION}:contains(Second shop) .o_notification_close`,
+            run: "click",
+        },
+        {
+            content: "press Sync Log on the card",
+            trigger: `${STORE_CARD} button.o_cartum_sync_log`,
+            run: "click",
+        },
+        {
+            content: "the store's sync log: its first import only, not the other store's run",
+            trigger: ".o_list_view:not(:has(.o_data_row:contains(Second shop))) .o_data_row:contains(First import):contains(Demo shop)",
+        },
+        ...backTo("Cartum Stores"),
+        {
+            content: "press Import Now on the card",
+            trigger: `${STORE_CARD} button.o_cartum_import_now`,
+            run: "click",
+        },
+        {
+            content: "Import Now opens the store's sync log",
+            trigger: ".o_breadcrumb .o_last_breadcrumb_item:contains(Cartum Sync Log)",
+        },
+        ...backTo("Cartum Stores"),
         {
             content: "press the open failures of the card",
             trigger: `${STORE_CARD} a.o_cartum_open_failures`,
@@ -96,12 +215,17 @@ registry.category("web_tour.tours").add("cartum_store_tour", {
             run: "click",
         },
         {
-            content: "the card shows the store paused, without a next sync",
-            trigger: `${STORE_CARD}:not(:contains(Next:)) .o_field_boolean_toggle input:checked`,
+            content: "the card shows the store paused, without a next sync nor Import Now",
+            trigger: `${STORE_CARD}:contains(Paused):not(:has(.o_cartum_next_sync)):not(:has(button.o_cartum_import_now)) .o_field_boolean_toggle input:checked`,
         },
         {
-            content: "open the store",
-            trigger: `${STORE_CARD} span.fw-bold:contains(Demo shop)`,
+            content: "open the card's menu",
+            trigger: STORE_CARD,
+            run: `hover && click ${STORE_CARD} .o_dropdown_kanban .dropdown-toggle`,
+        },
+        {
+            content: "press Settings in the card's menu",
+            trigger: ".o-dropdown--menu .o_cartum_store_menu a:contains(Settings)",
             run: "click",
         },
         {
@@ -188,9 +312,9 @@ registry.category("web_tour.tours").add("cartum_store_tour", {
             trigger: ".modal:contains(Import Orders) .o_field_widget[name=mode] input[data-value=numbers]:checked",
         },
         {
-            content: "enter a Cartum order number",
+            content: "enter Cartum order numbers, one of them unknown to Cartum",
             trigger: ".modal .o_field_widget[name=order_numbers] textarea",
-            run: "edit 1003",
+            run: "edit 1003, 1006, 9999",
         },
         {
             content: "press Import",
@@ -202,8 +326,27 @@ registry.category("web_tour.tours").add("cartum_store_tour", {
             trigger: ".o_form_view .o_field_widget[name=trigger]:contains(Import of chosen orders)",
         },
         {
-            content: "the run is done and imported one order",
-            trigger: ".o_form_view:has(.o_statusbar_status .o_arrow_button_current:contains(Done)) .o_field_widget[name=imported_count]:contains(1)",
+            content: "the run's state is a badge: done with failures; one order imported",
+            trigger: ".o_form_view:not(:has(.o_statusbar_status)):has(.o_field_badge[name=state]:contains(Done with failures)) .o_field_widget[name=imported_count]:contains(1)",
+        },
+        {
+            content: "the run names its orders: 1003 imported, 1006 unchanged, 9999 failed",
+            trigger: ".o_form_view:has(.o_field_widget[name=imported_external_ids]:contains(1003)):has(.o_field_widget[name=unchanged_external_ids]:contains(1006)) .o_field_widget[name=failed_external_ids]:contains(9999)",
+        },
+        {
+            content: "9999 is reported by number as not found in Cartum",
+            trigger: ".o_form_view .o_field_widget[name=failure_ids] .o_data_row:contains(9999):contains(Order 9999 was not found in Cartum.)",
+        },
+        {
+            content: "the breadcrumb shows the run's start as the form does, in the user's time zone",
+            trigger: ".o_form_view .o_field_widget[name=started_at] span",
+            run() {
+                const started = this.anchor.textContent.trim();
+                const crumb = document.querySelector(".o_breadcrumb .o_last_breadcrumb_item");
+                if (!started || crumb.textContent.trim() !== `Demo shop ${started}`) {
+                    throw new Error(`breadcrumb "${crumb.textContent.trim()}", started "${started}"`);
+                }
+            },
         },
         ...backTo("Demo shop"),
         {
@@ -242,6 +385,13 @@ registry.category("web_tour.tours").add("cartum_store_tour", {
             content: "and its first import",
             trigger: ".o_list_view .o_data_row:contains(First import)",
         },
+        {
+            content: "a run started by hand names who started it",
+            trigger: ".o_list_view .o_data_row:contains(Import of chosen orders) td[name=user_id]:contains(Administrator)",
+        },
+        listTotal("imported_count", 7),
+        listTotal("unchanged_count", 1),
+        listTotal("failed_count", 4),
     ],
 });
 
@@ -266,8 +416,12 @@ registry.category("web_tour.tours").add("cartum_failure_push_tour", {
             trigger: ".o_form_view .o_field_widget[name=trigger]:contains(Retry of failed orders)",
         },
         {
-            content: "the retry imported the order",
-            trigger: ".o_form_view:has(.o_statusbar_status .o_arrow_button_current:contains(Done)) .o_field_widget[name=imported_count]:contains(1)",
+            content: "the retry is done and imported the order",
+            trigger: ".o_form_view:has(.o_field_badge[name=state]:contains(Done):not(:contains(failures))) .o_field_widget[name=imported_count]:contains(1)",
+        },
+        {
+            content: "the retry names the order it imported",
+            trigger: ".o_form_view .o_field_widget[name=imported_external_ids]:contains(1008)",
         },
         ...backTo("Cartum Failed Orders"),
         // Retry on a row.
@@ -418,6 +572,10 @@ registry.category("web_tour.tours").add("cartum_repair_tour", {
             trigger: ".o_breadcrumb .o_last_breadcrumb_item:contains(Repair Orders)",
         },
         {
+            content: "an imported order is scheduled today, when it was imported: not overdue",
+            trigger: ".o_list_view .o_data_row:contains(WEB-1001) td[name=schedule_date]:contains(Today):not(:has(.text-danger))",
+        },
+        {
             content: "an order created in Odoo has no store link",
             trigger: ".o_list_view .o_data_row:not(:contains(WEB-)) td[name=cartum_store_name]:not(:has(a))",
         },
@@ -487,6 +645,14 @@ registry.category("web_tour.tours").add("cartum_repair_tour", {
         {
             content: "the Cartum tab shows the order's store and number",
             trigger: ".o_form_view .o_field_widget[name=cartum_external_id]:contains(1007)",
+        },
+        {
+            content: "the Cartum status in the user's language (English), not the store's",
+            trigger: ".o_form_view .o_field_widget[name=cartum_status_name]:contains(Shipping)",
+        },
+        {
+            content: "the chatter says the status changed in Cartum",
+            trigger: ".o-mail-Message:contains(Status changed in Cartum to Shipping.)",
         },
         {
             content: "press the refresh button next to Last Update",
@@ -564,6 +730,153 @@ registry.category("web_tour.tours").add("cartum_repair_tour", {
         {
             content: "nothing was skipped",
             trigger: `${CARTUM_NOTIFICATION}:contains(WEB-1005):not(:contains(Skipped))`,
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("cartum_sent_status_tour", {
+    url: "/odoo/action-repair.action_repair_order_tree",
+    steps: () => [
+        {
+            content: "open the repair order WEB-1006",
+            trigger: ".o_list_view .o_data_row:contains(WEB-1006) td[name=name]",
+            run: "click",
+        },
+        {
+            content: "the chatter says which status was sent to Cartum",
+            trigger: ".o-mail-Message:contains(Status sent to Cartum as Processing.)",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("cartum_product_tour", {
+    url: "/odoo",
+    steps: () => [
+        ...stepUtils.goToAppSteps("repair.menu_repair_order", "open Repairs"),
+        ...repairsMenu("repair.repair_menu_product_template"),
+        openSearchPanel(),
+        {
+            content: "filter: From Cartum",
+            trigger: ".o_filter_menu .o_menu_item:contains(From Cartum)",
+            run: "click",
+        },
+        {
+            content: "products from Cartum, a product made in Odoo left out",
+            trigger: ".o_kanban_view:not(:has(.o_kanban_record:contains(Made in Odoo))) .o_kanban_record:contains(Дисплей iPhone 13)",
+        },
+        {
+            content: "search by Cartum external ID",
+            trigger: ".o_searchview_input",
+            run: "edit BAT-IP12",
+        },
+        {
+            content: "choose: search Cartum External ID",
+            trigger: ".o_searchview_autocomplete .o_menu_item:contains(Cartum External ID)",
+            run: "click",
+        },
+        {
+            content: "only the product with that article is left",
+            trigger: ".o_kanban_view:not(:has(.o_kanban_record:contains(Дисплей iPhone 13))) .o_kanban_record:contains(Акумулятор iPhone 12)",
+        },
+        {
+            content: "open the product",
+            trigger: ".o_kanban_record:contains(Акумулятор iPhone 12)",
+            run: "click",
+        },
+        {
+            content: "open the product's Cartum tab",
+            trigger: ".o_form_view .o_notebook_headers a[name=cartum]",
+            run: "click",
+        },
+        {
+            content: "the product form shows its Cartum link: store and article",
+            trigger: ".o_form_view .o_field_widget[name=cartum_link_ids] .o_data_row:contains(Demo shop):contains(BAT-IP12)",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("cartum_progress_tour", {
+    url: "/odoo/action-cartum_connector.cartum_sync_run_action",
+    steps: () => [
+        {
+            content: "the running import in the sync log, with its orders so far",
+            trigger: ".o_list_view .o_data_row:contains(Running):contains(Manual) td[name=imported_count]:contains(200)",
+        },
+        runningRunCommits({ imported_count: 300, page_count: 3 }),
+        {
+            content: "the list follows the run by itself: 300 orders now",
+            trigger: ".o_list_view .o_data_row:contains(Running) td[name=imported_count]:contains(300)",
+        },
+        {
+            content: "open the running import",
+            trigger: ".o_list_view .o_data_row:contains(Running) td[name=trigger]",
+            run: "click",
+        },
+        {
+            content: "its progress: orders so far, pages, time",
+            trigger: ".o_form_view .o_cartum_run_progress:has(.o_field_widget[name=order_count]:contains(300)):has(.o_field_widget[name=page_count]:contains(3)) .o_field_widget[name=duration]",
+        },
+        {
+            content: "who started it",
+            trigger: ".o_form_view .o_field_widget[name=user_id]:contains(Administrator)",
+        },
+        runningRunCommits({ imported_count: 400, page_count: 4 }),
+        {
+            content: "the form follows the run by itself: 400 orders, 4 pages",
+            trigger: ".o_form_view .o_cartum_run_progress:has(.o_field_widget[name=order_count]:contains(400)) .o_field_widget[name=page_count]:contains(4)",
+        },
+        runningRunCommits({ state: "done", finished_at: "2026-01-01 00:00:00" }),
+        {
+            content: "the run ends: Done, the progress gone, without a reload",
+            trigger: ".o_form_view:not(:has(.o_cartum_run_progress)) .o_field_badge[name=state]:contains(Done)",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("cartum_spanish_tour", {
+    url: "/odoo/action-cartum_connector.cartum_store_action",
+    steps: () => [
+        cardFitsOnItsLines(STORE_CARD),
+        cardFitsOnItsLines(SECOND_CARD),
+        {
+            content: "Spanish card: last sync, next sync, the last run",
+            trigger: `${STORE_CARD}:contains(Última sincronización):contains(Próxima sincronización) .o_field_widget[name=last_run_state]:contains(Hecho con fallos)`,
+        },
+        {
+            content: "a store that never synced: Nunca",
+            trigger: `${SECOND_CARD} .o_cartum_never:contains(Nunca)`,
+        },
+        {
+            content: "quick actions in Spanish",
+            trigger: `${STORE_CARD}:has(button.o_cartum_import_now:contains(Importar ahora)):has(button.o_cartum_test_connection:contains(Probar conexión)) button.o_cartum_sync_log:contains(Registro)`,
+        },
+        {
+            content: "press Import Orders… in the card's menu",
+            trigger: STORE_CARD,
+            run: `hover && click ${STORE_CARD} .o_dropdown_kanban .dropdown-toggle`,
+        },
+        {
+            content: "Importar pedidos…",
+            trigger: ".o-dropdown--menu .o_cartum_store_menu a:contains(Importar pedidos)",
+            run: "click",
+        },
+        {
+            content: "enter an order number unknown to Cartum",
+            trigger: ".modal .o_field_widget[name=order_numbers] textarea",
+            run: "edit 9999",
+        },
+        {
+            content: "press Import",
+            trigger: ".modal .modal-footer button[name=action_import]",
+            run: "click",
+        },
+        {
+            content: "the reason is written in the store's language: Spanish",
+            trigger: ".o_form_view .o_field_widget[name=failure_ids] .o_data_row:contains(El pedido 9999 no se encontró en Cartum.)",
+        },
+        {
+            content: "the run's state badge in Spanish",
+            trigger: ".o_form_view .o_field_badge[name=state]:contains(Hecho con fallos)",
         },
     ],
 });
