@@ -328,7 +328,8 @@ class CartumStore(models.Model):
     @api.model
     def _free_order_prefix(self):
         """WEB- for the first store, then WEB2-, WEB3-…: the first one no store uses."""
-        used = set(self.sudo().with_context(active_test=False).search([]).mapped("order_prefix"))
+        stores = self.sudo().with_context(active_test=False)
+        used = set(stores.search([("order_prefix", "!=", False)]).mapped("order_prefix"))
         number = 1
         while (prefix := f"WEB{number if number > 1 else ''}-") in used:
             number += 1

@@ -15,11 +15,17 @@ from odoo.modules.registry import Registry
 from odoo.tools import config
 
 
+def answer(line):
+    """One line to the test that started this worker, at once."""
+    sys.stdout.write(f"{line}\n")
+    sys.stdout.flush()
+
+
 def main():
     database, job, store_id, *options = sys.argv[1:]
     config.parse_config([*options, f"--database={database}"])
     registry = Registry(database)
-    print("ready", flush=True)
+    answer("ready")
     sys.stdin.readline()
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
@@ -31,7 +37,7 @@ def main():
         else:
             store._refresh_products_scheduled()
             result = {}
-    print(json.dumps(result), flush=True)
+    answer(json.dumps(result))
 
 
 if __name__ == "__main__":
