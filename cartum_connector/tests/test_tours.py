@@ -3,6 +3,8 @@ from datetime import datetime, timedelta
 from odoo import fields, http
 from odoo.tests import HttpCase, tagged
 
+from cartum_sandbox import CartumSandbox
+
 from .common import CartumSetup
 
 # A retry far away: the status push list shows it until "Send Now" makes it due now.
@@ -47,11 +49,15 @@ class TestCartumTours(CartumSetup, HttpCase):
             [("repair_id", "=", self.repair_of(1006).id)]
         )
         self.push.write({"attempts": 3, "next_attempt_at": FAR_RETRY, "last_error": "Sandbox down"})
-        # A second store that never synced: its only run failed.
+        # A second store that never synced: its only run failed. Another shop (one shop is one
+        # store): the demo shop again, at another address.
+        second_sandbox = CartumSandbox(self.shop)
+        second_sandbox.start()
+        self.addCleanup(second_sandbox.stop)
         self.second_store = self.env["cartum.store"].create(
             {
                 "name": "Second shop",
-                "url": self.sandbox.base_url,
+                "url": second_sandbox.base_url,
                 "login": "demo-api",
                 "password": "demo-secret",
                 "responsible_user_ids": self.admin.ids,
