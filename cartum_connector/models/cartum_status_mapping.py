@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .. import compat
+
 REPAIR_STATES = [
     ("draft", "New"),
     ("confirmed", "Confirmed"),
@@ -37,18 +39,12 @@ class CartumStatusMapping(models.Model):
         "is set on the Cartum order. Empty: nothing is sent.",
     )
 
-    _sql_constraints = [
-        (
-            "cartum_status_unique",
-            "UNIQUE(store_id, cartum_status_id)",
-            "Each Cartum status is mapped once per store.",
-        ),
-        (
-            "outbound_state_unique",
-            "UNIQUE(store_id, outbound_state)",
-            "Each repair state can send only one Cartum status.",
-        ),
-    ]
+    _cartum_status_unique = compat.Constraint(
+        "UNIQUE(store_id, cartum_status_id)", "Each Cartum status is mapped once per store."
+    )
+    _outbound_state_unique = compat.Constraint(
+        "UNIQUE(store_id, outbound_state)", "Each repair state can send only one Cartum status."
+    )
 
     @api.model
     def _sync_from_statuses(self, store, statuses):

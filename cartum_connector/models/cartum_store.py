@@ -7,6 +7,8 @@ from odoo.exceptions import AccessError, ValidationError
 
 from cartum_api import FIRST_LAST, LAST_FIRST
 
+from .. import compat
+
 # Cartum's language codes and the Odoo languages they fill.
 CARTUM_LANGUAGES = [
     ("ua", "Ukrainian"),
@@ -178,13 +180,9 @@ class CartumStore(models.Model):
     last_sync_at = fields.Datetime(string="Last Sync", compute="_compute_dashboard")
     next_sync_at = fields.Datetime(string="Next Sync", related="cron_id.nextcall")
 
-    _sql_constraints = [
-        (
-            "sync_interval_positive",
-            "CHECK(sync_interval > 0)",
-            "The sync interval must be positive.",
-        )
-    ]
+    _sync_interval_positive = compat.Constraint(
+        "CHECK(sync_interval > 0)", "The sync interval must be positive."
+    )
 
     @api.model
     def _tz_get(self):
