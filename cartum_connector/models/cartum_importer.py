@@ -6,6 +6,8 @@ from odoo.exceptions import UserError, ValidationError
 
 from cartum_api import CartumError
 
+from .. import compat
+
 _logger = logging.getLogger(__name__)
 
 # Advisory lock namespace of the import (first key; the store id is the second).
@@ -64,7 +66,11 @@ class CartumImporter(models.AbstractModel):
             run._finish("failed", self.env._("The import stopped: %s", run._describe(error)))
         else:
             run._finish("partial" if run.failed_count else "done")
-        if commit:
+        if not commit:
+            return run
+        if run.state in ("done", "partial"):
+            self._commit_progress(run, remaining=0)  # nothing left for the job
+        else:
             self.env.cr.commit()  # pylint: disable=invalid-commit
         return run
 
@@ -76,7 +82,6 @@ class CartumImporter(models.AbstractModel):
         else:
             seen_ids = self._import_new_orders(run, commit)
             self._refresh_open_orders(run, seen_ids, commit)
-        self._notify_progress(run, remaining=0)
 
     @api.model
     def _lock_store(self, store):
@@ -90,18 +95,17 @@ class CartumImporter(models.AbstractModel):
     def _end_batch(self, run, commit):
         """End a batch of orders: in the scheduled job, commit it, so that an interruption keeps
         what it imported, and take the store's lock again (the commit released it)."""
-        self._notify_progress(run, remaining=1)
         if not commit:
             return
-        self.env.cr.commit()  # pylint: disable=invalid-commit
+        self._commit_progress(run, remaining=1)
         if not self._lock_store(run.store_id):
             raise ImportLockLost()
 
     @api.model
-    def _notify_progress(self, run, remaining):
-        """Settings > Technical > Scheduled Actions shows how far the store's job got."""
+    def _commit_progress(self, run, remaining):
+        """Commit; Settings > Technical > Scheduled Actions shows how far the store's job got."""
         done = run.imported_count + run.updated_count + run.unchanged_count + run.failed_count
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        compat.commit_cron_progress(self.env, done=done, remaining=remaining)
 
     # -- where orders are fetched ---------------------------------------------------------
 
