@@ -1,3 +1,4 @@
+from . import res_groups
 from . import res_partner
 from . import product_product
 from . import cartum_store
