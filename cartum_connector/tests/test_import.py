@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
+from .. import compat
 from .common import CartumCase
 
 
@@ -217,13 +218,9 @@ class TestImport(CartumCase):
         self.store.action_test_connection()
         self.assertEqual(self.store.connection_state, "ok")
         # The job's commits become savepoint releases on a test cursor over this transaction.
-        self.env.flush_all()
-        self.registry.enter_test_mode(self.env.cr)
-        self.addCleanup(self.registry.leave_test_mode)
-        with self.registry.cursor() as job_cr:
+        with compat.registry_test_mode(self), self.registry.cursor() as job_cr:
             job_env = self.env(cr=job_cr)
             job_env["cartum.store"].browse(self.store.id)._cron_sync()
-        self.env.invalidate_all()
         run = self.store.sync_run_ids
         self.assertEqual((run.trigger, run.state, run.imported_count), ("first", "done", 156))
         self.assertTrue(self.store.import_cursor)

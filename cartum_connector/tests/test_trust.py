@@ -4,6 +4,7 @@ from odoo import fields
 from odoo.addons.base.models.ir_cron import CompletionStatus
 from odoo.tests import tagged
 
+from .. import compat
 from .common import CartumCase
 
 
@@ -25,14 +26,9 @@ class TestRunsNeverStopSilently(CartumCase):
             "first_failure_date": cron.first_failure_date,
             "active": cron.active,
         }
-        self.env.flush_all()
-        self.registry.enter_test_mode(self.env.cr)
-        try:
+        with compat.registry_test_mode(self):
             status = IrCron._run_job(job)
             self.env["ir.cron"]._update_failure_count(job, status)
-        finally:
-            self.registry.leave_test_mode()
-        self.env.invalidate_all()
         return status
 
     def test_a_product_that_cannot_be_created_fails_its_order_only(self):
