@@ -1,17 +1,44 @@
 /** @odoo-module */
 
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
 /*
  * Every button, menu and action of the Cartum connector, pressed in a browser.
  * Run by cartum_connector/tests/test_tours.py, which sets up a sandbox store whose first
  * import is done, with three open failures (orders 1008, 1009 and 1010, fixed in Cartum
  * since) and one pending status push (WEB-1006, next attempt in 2099).
+ *
+ * Written once for Odoo 18.0 and 19.0: no import of web_tour's utilities (their module moved
+ * in 19.0), and both series' class names where they differ (eitherSeries).
  */
 
 const STORE_CARD = ".o_cartum_store_kanban .o_kanban_record:contains(Demo shop)";
 const CARTUM_NOTIFICATION = ".o_notification.o_cartum_notification";
+// A list's selection in the control panel, with its buttons (Retry, Send Now) in a container
+// around it: 18.0's classes, then 19.0's.
+const SELECTION_BOX = [".o_list_selection_box", ".o_selection_box"];
+const SELECTION_CONTAINER = [".o_list_selection_container", ".o_selection_container"];
+
+/** A selector for either series: `pattern` with each of `classes` in place of "%s". */
+function eitherSeries(classes, pattern) {
+    return classes.map((cls) => pattern.replace("%s", cls)).join(", ");
+}
+
+/** Web_tour's stepUtils.goToAppSteps, as it is on both series (community, desktop). */
+function goToApp(menuXmlid, description) {
+    return [
+        {
+            content: "open the apps menu",
+            trigger: ".o_navbar_apps_menu button:enabled",
+            run: "click",
+        },
+        {
+            content: description,
+            trigger: `.o_app[data-menu-xmlid="${menuXmlid}"]`,
+            run: "click",
+        },
+    ];
+}
 
 function backTo(name) {
     return [
@@ -238,7 +265,7 @@ registry.category("web_tour.tours").add("cartum_store_tour", {
 registry.category("web_tour.tours").add("cartum_failure_push_tour", {
     url: "/odoo",
     steps: () => [
-        ...stepUtils.goToAppSteps("repair.menu_repair_order", "open Repairs"),
+        ...goToApp("repair.menu_repair_order", "open Repairs"),
         // Cartum Failed Orders: Retry on the selection.
         ...repairsMenu("cartum_connector.cartum_sync_failure_menu"),
         {
@@ -248,7 +275,7 @@ registry.category("web_tour.tours").add("cartum_failure_push_tour", {
         selectRow(1008),
         {
             content: "press Retry for the selection",
-            trigger: ".o_control_panel .o_list_selection_container button:contains(Retry)",
+            trigger: eitherSeries(SELECTION_CONTAINER, ".o_control_panel %s button:contains(Retry)"),
             run: "click",
         },
         {
@@ -335,7 +362,10 @@ registry.category("web_tour.tours").add("cartum_failure_push_tour", {
         selectRow("WEB-1006"),
         {
             content: "press Send Now",
-            trigger: ".o_control_panel .o_list_selection_container button:contains(Send Now)",
+            trigger: eitherSeries(
+                SELECTION_CONTAINER,
+                ".o_control_panel %s button:contains(Send Now)"
+            ),
             run: "click",
         },
         {
@@ -535,7 +565,7 @@ registry.category("web_tour.tours").add("cartum_repair_tour", {
         selectRow("WEB-1005"),
         {
             content: "three orders are selected",
-            trigger: ".o_list_selection_box:contains(3)",
+            trigger: eitherSeries(SELECTION_BOX, "%s:contains(3)"),
         },
         {
             content: "open the Actions menu",
