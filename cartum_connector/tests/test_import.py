@@ -122,6 +122,17 @@ class TestImport(CartumCase):
         self.assertEqual(self.repair_of(1002).partner_id, existing)
         self.assertEqual(self.repair_of(1007).partner_id, existing)
 
+    def test_a_contact_is_found_by_each_of_its_phone_numbers(self):
+        """Phone, and on 18.0 also Mobile when Phone is empty (compat.PARTNER_PHONE_FIELDS)."""
+        self.store.action_test_connection()
+        for number, field in enumerate(compat.PARTNER_PHONE_FIELDS):
+            with self.subTest(field=field):
+                phone = f"+380 93 000 00 0{number}"
+                existing = self.env["res.partner"].create({"name": field, field: phone})
+                order_id = self.shop.add_order(lines=[("DSP-IP13", 1)], phone=phone)["order_id"]
+                self.run_import(order_ids=[order_id])
+                self.assertEqual(self.repair_of(order_id).partner_id, existing)
+
     def test_product_identified_by_reference(self):
         product = self.env["product.product"].create(
             {"name": "Old name", "default_code": "DSP-IP12"}
