@@ -24,10 +24,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import odoo
-from odoo import Command, fields
+from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.modules.registry import Registry
 from odoo.service import db as odoo_db
+from odoo.sql_db import db_connect
+from odoo.tools import config
 
 from cartum_api import parse_orders, phone_key
 from cartum_api.records import parse_products
@@ -118,7 +119,7 @@ def connection_options(db):
 
 
 def database_exists(db):
-    with contextlib.closing(odoo.sql_db.db_connect("postgres").cursor()) as cr:
+    with contextlib.closing(db_connect("postgres").cursor()) as cr:
         cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db])
         return bool(cr.fetchone())
 
@@ -126,7 +127,7 @@ def database_exists(db):
 def install_addon(db):
     print(f"Installing {ADDON} into the new database {db} (about 2 minutes)...", flush=True)
     command = [sys.executable, "-m", "odoo", *connection_options(db)]
-    command += [f"--init={ADDON}", "--without-demo=all", "--stop-after-init", "--log-level=warn"]
+    command += [f"--init={ADDON}", "--without-demo=True", "--stop-after-init", "--log-level=warn"]
     subprocess.run(command, check=True)
 
 
@@ -194,6 +195,8 @@ class QuerySources:
 
 def set_up_store(env, shop, base_url):
     """A company in UAH in Ukraine, a responsible user, and the store record for the sandbox."""
+    from odoo.addons.cartum_connector import compat
+
     uah = env.ref("base.UAH")
     uah.active = True
     env.company.write({"currency_id": uah.id, "country_id": env.ref("base.ua").id})
@@ -202,7 +205,7 @@ def set_up_store(env, shop, base_url):
             "name": "Cartum Manager",
             "login": "cartum_bench_manager",
             "email": "cartum.manager@example.com",
-            "groups_id": [Command.set([env.ref(f"{ADDON}.group_cartum_manager").id])],
+            compat.GROUP_IDS: [Command.set([env.ref(f"{ADDON}.group_cartum_manager").id])],
         }
     )
     return env["cartum.store"].create(
@@ -469,9 +472,7 @@ def print_report(args, rows, floor_steps, query_sources):
 
 def main(argv=None):
     args = parse_arguments(argv)
-    odoo.tools.config.parse_config(
-        [*connection_options(args.db), "--log-level=warn"], setup_logging=True
-    )
+    config.parse_config([*connection_options(args.db), "--log-level=warn"], setup_logging=True)
     created = not database_exists(args.db)
     try:
         if created:
@@ -480,7 +481,7 @@ def main(argv=None):
         # Closed without a commit: nothing measured stays, so a kept database can serve again.
         with contextlib.closing(registry.cursor()) as cr:
             check_addon_installed(cr)
-            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+            env = api.Environment(cr, SUPERUSER_ID, {})
             rows, floor_steps, query_sources = run_benchmark(env, args)
     finally:
         if created and not args.keep_db and database_exists(args.db):

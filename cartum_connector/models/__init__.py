@@ -1,4 +1,5 @@
 from . import cartum_company_check
+from . import res_groups
 from . import res_partner
 from . import product_product
 from . import product_template

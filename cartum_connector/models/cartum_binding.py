@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .. import compat
+
 
 class CartumBinding(models.AbstractModel):
     """A record of Odoo known to a Cartum store, in the style of OCA connector bindings: the
@@ -28,13 +30,9 @@ class CartumBinding(models.AbstractModel):
         string="Last Update", readonly=True, help="The last time an import read it from Cartum."
     )
 
-    _sql_constraints = [
-        (
-            "store_external_unique",
-            "UNIQUE(store_id, external_id)",
-            "A store links one record per external ID.",
-        )
-    ]
+    _store_external_unique = compat.Constraint(
+        "UNIQUE(store_id, external_id)", "A store links one record per external ID."
+    )
 
     @api.model
     def _record_field(self):

@@ -9,6 +9,8 @@ from psycopg2 import errors as pg_errors
 
 from cartum_api import CartumError
 
+from .. import compat
+
 _logger = logging.getLogger(__name__)
 
 # Advisory lock namespace of a store's jobs (first key; the store id is the second).
@@ -88,8 +90,12 @@ class CartumImporter(models.AbstractModel):
         finally:
             if commit:
                 self._unlock_store(store)
-        if commit:
-            run._notify_starter()  # sent when the run's end is committed
+        if not commit:
+            return run
+        run._notify_starter()  # sent when the run's end is committed
+        if run.state in ("done", "partial"):
+            self._commit_progress(run, remaining=0)  # nothing left for the job
+        else:
             self.env.cr.commit()  # pylint: disable=invalid-commit
         return run
 
@@ -120,7 +126,6 @@ class CartumImporter(models.AbstractModel):
         else:
             seen_ids = self._import_new_orders(run, commit)
             self._refresh_open_orders(run, seen_ids, commit)
-        self._notify_progress(run, remaining=0)
 
     @api.model
     def _lock_store(self, store, commit=False):
@@ -171,15 +176,14 @@ class CartumImporter(models.AbstractModel):
         """End a batch of orders: in the scheduled job, commit it, so that an interruption keeps
         what it imported."""
         run.page_count += 1
-        self._notify_progress(run, remaining=1)
         if commit:
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+            self._commit_progress(run, remaining=1)
 
     @api.model
-    def _notify_progress(self, run, remaining):
-        """Settings > Technical > Scheduled Actions shows how far the store's job got."""
+    def _commit_progress(self, run, remaining):
+        """Commit; Settings > Technical > Scheduled Actions shows how far the store's job got."""
         done = run.imported_count + run.updated_count + run.unchanged_count + run.failed_count
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        compat.commit_cron_progress(self.env, done=done, remaining=remaining)
 
     # -- where orders are fetched ---------------------------------------------------------
 

@@ -225,16 +225,13 @@ class CartumOrderMapper(models.AbstractModel):
             {catalog[key].category_path for key in missing if key in catalog}
         )
         units = self.env.ref("uom.product_uom_unit")
-        default_category = self.env.ref("product.product_category_all")
         values_by_identity = {"product_code": {}, "product_name": {}}
         keys_by_identity = {}
         for key in missing:
             line = lines_by_key[key]
             catalog_product = catalog.get(key)
             category = categories.get(catalog_product.category_path) if catalog_product else None
-            values = self._product_values(
-                store, line, catalog_product, category or default_category, units
-            )
+            values = self._product_values(store, line, catalog_product, category, units)
             # Two new lines that identify the same product (same reference or same name) get
             # one product.
             by_reference = line.article and store.product_match_key == "default_code"
@@ -349,17 +346,17 @@ class CartumOrderMapper(models.AbstractModel):
         if catalog_product:
             description = catalog_product.descriptions.get(store.import_language, "")
             price = catalog_product.price or price
-        return {
+        values = {
             "name": self._title(store, catalog_product, line),
             "default_code": line.article or False,
             "description_sale": html_to_text(description, DESCRIPTION_LIMIT) or False,
-            "categ_id": category.id,
             "uom_id": units.id,
-            "uom_po_id": units.id,
             "type": "consu",
             "list_price": price,
             "company_id": False,
         }
+        # Without a category in Cartum, the product gets Odoo's default one, if any.
+        return {**values, "categ_id": category.id} if category else values
 
     # -- repair order and parts ---------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 
+from .. import compat
 from .cartum_store import cartum_language
 
 REPAIR_STATES = [
@@ -50,18 +51,12 @@ class CartumStatusMapping(models.Model):
         "is set on the Cartum order. Empty: nothing is sent.",
     )
 
-    _sql_constraints = [
-        (
-            "cartum_status_unique",
-            "UNIQUE(store_id, cartum_status_id)",
-            "Each Cartum status is mapped once per store.",
-        ),
-        (
-            "outbound_state_unique",
-            "UNIQUE(store_id, outbound_state)",
-            "Each repair state can send only one Cartum status.",
-        ),
-    ]
+    _cartum_status_unique = compat.Constraint(
+        "UNIQUE(store_id, cartum_status_id)", "Each Cartum status is mapped once per store."
+    )
+    _outbound_state_unique = compat.Constraint(
+        "UNIQUE(store_id, outbound_state)", "Each repair state can send only one Cartum status."
+    )
 
     @api.depends("name", "titles")
     @api.depends_context("lang")

@@ -9,6 +9,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from cartum_api import FIRST_LAST, LAST_FIRST
 
+from .. import compat
 from .cartum_importer import TRANSIENT_DB_ERRORS
 
 _logger = logging.getLogger(__name__)
@@ -229,13 +230,9 @@ class CartumStore(models.Model):
     last_run_message = fields.Text(compute="_compute_dashboard")
     next_sync_at = fields.Datetime(string="Next Sync", related="cron_id.nextcall")
 
-    _sql_constraints = [
-        (
-            "sync_interval_positive",
-            "CHECK(sync_interval > 0)",
-            "The sync interval must be positive.",
-        )
-    ]
+    _sync_interval_positive = compat.Constraint(
+        "CHECK(sync_interval > 0)", "The sync interval must be positive."
+    )
 
     @api.model
     def _tz_get(self):

@@ -4,6 +4,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from .. import compat
 from .cartum_order_mapper import part_key
 
 REFRESH_INTERVAL = timedelta(minutes=10)
@@ -86,13 +87,10 @@ class RepairOrder(models.Model):
         string="Parts Locked", compute="_compute_cartum_parts_locked"
     )
 
-    _sql_constraints = [
-        (
-            "cartum_order_unique",
-            "UNIQUE(cartum_store_id, cartum_external_id)",
-            "A Cartum order is imported only once per store.",
-        )
-    ]
+    _cartum_order_unique = compat.Constraint(
+        "UNIQUE(cartum_store_id, cartum_external_id)",
+        "A Cartum order is imported only once per store.",
+    )
 
     @api.depends("cartum_store_id.status_mapping_ids.title", "cartum_status_code")
     @api.depends_context("lang")

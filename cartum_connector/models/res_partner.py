@@ -2,6 +2,8 @@ from odoo import api, fields, models
 
 from cartum_api import phone_key
 
+from .. import compat
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -18,16 +20,15 @@ class ResPartner(models.Model):
         "cartum.partner.link", "partner_id", string="Cartum Links", readonly=True
     )
 
-    @api.depends("phone", "mobile", "country_id", "company_id.country_id")
+    @api.depends(*compat.PARTNER_PHONE_FIELDS, "country_id", "company_id.country_id")
     def _compute_cartum_phone_key(self):
         # National numbers are read in the contact's country, else its company's, else the main
         # company's: the same for whoever triggers the computation.
         main_country = self.env.ref("base.main_company").sudo().country_id
         for partner in self:
             country = partner.country_id or partner.sudo().company_id.country_id or main_country
-            partner.cartum_phone_key = (
-                phone_key(partner.phone or partner.mobile, country.code) or False
-            )
+            number = next((partner[f] for f in compat.PARTNER_PHONE_FIELDS if partner[f]), "")
+            partner.cartum_phone_key = phone_key(number, country.code) or False
 
     def write(self, vals):
         result = super().write(vals)
@@ -41,9 +42,8 @@ class ResPartner(models.Model):
                     "|",
                     ("company_id", "=", False),
                     ("company_id.partner_id.country_id", "=", False),
-                    "|",
-                    ("phone", "!=", False),
-                    ("mobile", "!=", False),
+                    *["|"] * (len(compat.PARTNER_PHONE_FIELDS) - 1),
+                    *[(field, "!=", False) for field in compat.PARTNER_PHONE_FIELDS],
                 ]
             )
             self.env.add_to_compute(self._fields["cartum_phone_key"], fallback)

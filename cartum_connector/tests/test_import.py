@@ -7,6 +7,7 @@ from odoo.tests import new_test_user, tagged
 
 from cartum_sandbox import CartumSandbox
 
+from .. import compat
 from .common import CartumCase
 
 
@@ -132,6 +133,17 @@ class TestImport(CartumCase):
         self.assertEqual(self.repair_of(1002).partner_id, existing)
         self.assertEqual(self.repair_of(1007).partner_id, existing)
 
+    def test_a_contact_is_found_by_each_of_its_phone_numbers(self):
+        """Phone, and on 18.0 also Mobile when Phone is empty (compat.PARTNER_PHONE_FIELDS)."""
+        self.store.action_test_connection()
+        for number, field in enumerate(compat.PARTNER_PHONE_FIELDS):
+            with self.subTest(field=field):
+                phone = f"+380 93 000 00 0{number}"
+                existing = self.env["res.partner"].create({"name": field, field: phone})
+                order_id = self.shop.add_order(lines=[("DSP-IP13", 1)], phone=phone)["order_id"]
+                self.run_import(order_ids=[order_id])
+                self.assertEqual(self.repair_of(order_id).partner_id, existing)
+
     def test_product_identified_by_reference(self):
         product = self.env["product.product"].create(
             {"name": "Old name", "default_code": "DSP-IP12"}
@@ -228,13 +240,9 @@ class TestImport(CartumCase):
         self.store.action_test_connection()
         self.assertEqual(self.store.connection_state, "ok")
         # The job's commits become savepoint releases on a test cursor over this transaction.
-        self.env.flush_all()
-        self.registry.enter_test_mode(self.env.cr)
-        self.addCleanup(self.registry.leave_test_mode)
-        with self.registry.cursor() as job_cr:
+        with compat.registry_test_mode(self), self.registry.cursor() as job_cr:
             job_env = self.env(cr=job_cr)
             job_env["cartum.store"].browse(self.store.id)._cron_sync()
-        self.env.invalidate_all()
         run = self.store.sync_run_ids
         self.assertEqual((run.trigger, run.state, run.imported_count), ("first", "done", 156))
         self.assertTrue(self.store.import_cursor)

@@ -8,6 +8,7 @@ from odoo.tests import new_test_user, tagged
 
 from cartum_sandbox import CartumSandbox, SandboxStore
 
+from .. import compat
 from ..models.cartum_order_mapper import DESCRIPTION_LIMIT
 from ..models.repair_order import CARTUM_LINK_FIELDS
 from .common import CartumCase
@@ -322,9 +323,7 @@ class TestApiPassword(CartumCase):
                     "web_read": lambda store=store: store.web_read({"password": {}}),
                     "export_data": lambda store=store: store.export_data(["name", "password"]),
                     "search": lambda Store=Store: Store.search([("password", "=", "demo-secret")]),
-                    "read_group": lambda Store=Store: Store.read_group(
-                        [], ["password"], ["password"]
-                    ),
+                    "read_group": lambda Store=Store: compat.read_group(Store, [], "password"),
                     "export through a repair order": lambda user=user: (
                         self.env["repair.order"]
                         .with_user(user)
@@ -558,7 +557,7 @@ class TestCompaniesApart(CartumCase):
                     len(self.as_b(mine[model]).export_data(["create_date"])["datas"]),
                     len(mine[model]),
                 )
-                groups = Model.read_group([], ["company_id"], ["company_id"])
+                groups = compat.read_group(Model, [], "company_id")
                 self.assertEqual({group["company_id"][0] for group in groups}, {self.company_b.id})
         # Grouped by store, the repair orders and the logs show store B only.
         for model, field in (
@@ -569,7 +568,7 @@ class TestCompaniesApart(CartumCase):
             ("cartum.product.link", "store_id"),
             ("cartum.partner.link", "store_id"),
         ):
-            groups = self.as_b(self.env[model]).read_group([(field, "!=", False)], [field], [field])
+            groups = compat.read_group(self.as_b(self.env[model]), [(field, "!=", False)], field)
             self.assertEqual({group[field][0] for group in groups}, {self.store_b.id}, model)
         # A customer both stores know is a contact of each company (the stores' default):
         # user B sees company B's only. A product both know shows user B store B's link only.

@@ -1,12 +1,13 @@
 from datetime import timedelta
 
-import odoo
 from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import AccessError
+from odoo.sql_db import db_connect
 from odoo.tests import tagged
 
 from cartum_sandbox import CartumSandbox, demo_store
 
+from .. import compat
 from .common import CartumCase
 
 
@@ -235,7 +236,7 @@ class TestConcurrentRefresh(CartumCase):
     def test_two_refreshes_at_once_count_once(self):
         shop = demo_store()
         with CartumSandbox(shop) as sandbox:
-            db = odoo.sql_db.db_connect(self.env.cr.dbname)
+            db = db_connect(self.env.cr.dbname)
             # Only a store and one repair order are committed (and deleted afterwards); what
             # the refreshes write is rolled back.
             with db.cursor() as setup_cr:
@@ -253,7 +254,7 @@ class TestConcurrentRefresh(CartumCase):
                 repair = env["repair.order"].create(
                     {"cartum_store_id": store.id, "cartum_external_id": "1001"}
                 )
-                committed = (repair.procurement_group_id, repair, store)
+                committed = (repair[compat.REPAIR_MOVES_GROUP], repair, store)
                 admin_id = env.ref("base.user_admin").id
             self.addCleanup(self._delete_committed, db, committed)
             with db.cursor() as first_cr, db.cursor() as second_cr:

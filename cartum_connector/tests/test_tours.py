@@ -1,10 +1,11 @@
 from datetime import datetime, timedelta
 
-from odoo import fields, http
+from odoo import fields
 from odoo.tests import HttpCase, tagged
 
 from cartum_sandbox import CartumSandbox
 
+from .. import compat
 from .common import CartumSetup
 
 # A retry far away: the status push list shows it until "Send Now" makes it due now.
@@ -22,10 +23,8 @@ class TestCartumTours(CartumSetup, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # The first static file request reads every addon's manifest. Read them now, before
-        # the browser's parallel requests: Python 3.11.7 may fail ("AST constructor recursion
-        # depth mismatch") when two threads parse Python source at the same time.
-        http.root.statics  # noqa: B018
+        # Before the browser's parallel requests for static files.
+        compat.load_static_paths()
         cls.admin = cls.env.ref("base.user_admin")
         cls._set_up_company_and_store(cls.admin)
 

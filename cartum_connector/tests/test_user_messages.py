@@ -4,6 +4,7 @@ from odoo.addons.base.models.ir_cron import CompletionStatus
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
+from .. import compat
 from .common import CartumCase
 
 
@@ -113,14 +114,8 @@ class TestRunStarterAndProgress(CartumCase):
             "first_failure_date": cron.first_failure_date,
             "active": cron.active,
         }
-        self.env.flush_all()
-        self.registry.enter_test_mode(self.env.cr)
-        try:
-            status = type(self.env["ir.cron"])._run_job(job)
-        finally:
-            self.registry.leave_test_mode()
-        self.env.invalidate_all()
-        return status
+        with compat.registry_test_mode(self):
+            return type(self.env["ir.cron"])._run_job(job)
 
     def test_import_now_is_logged_with_who_pressed_it_and_notifies_them(self):
         self.store.connection_state = "ok"

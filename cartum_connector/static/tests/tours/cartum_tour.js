@@ -2,7 +2,6 @@
 
 import { rpc } from "@web/core/network/rpc";
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
 /*
  * Every button, menu and action of the Cartum connector, pressed in a browser.
@@ -10,11 +9,39 @@ import { stepUtils } from "@web_tour/tour_service/tour_utils";
  * import is done, with three open failures (orders 1008, 1009 and 1010, fixed in Cartum
  * since) and one pending status push (WEB-1006, next attempt in 2099), and a second store
  * that never synced, whose only run failed. The browser is 1440 pixels wide.
+ *
+ * Written once for Odoo 18.0 and 19.0: no import of web_tour's utilities (their module moved
+ * in 19.0), and both series' class names where they differ (eitherSeries).
  */
 
 const STORE_CARD = ".o_cartum_store_kanban .o_kanban_record:contains(Demo shop)";
 const SECOND_CARD = ".o_cartum_store_kanban .o_kanban_record:contains(Second shop)";
 const CARTUM_NOTIFICATION = ".o_notification.o_cartum_notification";
+// A list's selection in the control panel, with its buttons (Retry, Send Now) in a container
+// around it: 18.0's classes, then 19.0's.
+const SELECTION_BOX = [".o_list_selection_box", ".o_selection_box"];
+const SELECTION_CONTAINER = [".o_list_selection_container", ".o_selection_container"];
+
+/** A selector for either series: `pattern` with each of `classes` in place of "%s". */
+function eitherSeries(classes, pattern) {
+    return classes.map((cls) => pattern.replace("%s", cls)).join(", ");
+}
+
+/** Web_tour's stepUtils.goToAppSteps, as it is on both series (community, desktop). */
+function goToApp(menuXmlid, description) {
+    return [
+        {
+            content: "open the apps menu",
+            trigger: ".o_navbar_apps_menu button:enabled",
+            run: "click",
+        },
+        {
+            content: description,
+            trigger: `.o_app[data-menu-xmlid="${menuXmlid}"]`,
+            run: "click",
+        },
+    ];
+}
 
 /* The card's dates, counters and buttons each stay on one line: no row is taller than one
  * line of text, and the quick actions share one line. */
@@ -398,7 +425,7 @@ registry.category("web_tour.tours").add("cartum_store_tour", {
 registry.category("web_tour.tours").add("cartum_failure_push_tour", {
     url: "/odoo",
     steps: () => [
-        ...stepUtils.goToAppSteps("repair.menu_repair_order", "open Repairs"),
+        ...goToApp("repair.menu_repair_order", "open Repairs"),
         // Cartum Failed Orders: Retry on the selection.
         ...repairsMenu("cartum_connector.cartum_sync_failure_menu"),
         {
@@ -408,7 +435,7 @@ registry.category("web_tour.tours").add("cartum_failure_push_tour", {
         selectRow(1008),
         {
             content: "press Retry for the selection",
-            trigger: ".o_control_panel .o_list_selection_container button:contains(Retry)",
+            trigger: eitherSeries(SELECTION_CONTAINER, ".o_control_panel %s button:contains(Retry)"),
             run: "click",
         },
         {
@@ -499,7 +526,10 @@ registry.category("web_tour.tours").add("cartum_failure_push_tour", {
         selectRow("WEB-1006"),
         {
             content: "press Send Now",
-            trigger: ".o_control_panel .o_list_selection_container button:contains(Send Now)",
+            trigger: eitherSeries(
+                SELECTION_CONTAINER,
+                ".o_control_panel %s button:contains(Send Now)"
+            ),
             run: "click",
         },
         {
@@ -711,7 +741,7 @@ registry.category("web_tour.tours").add("cartum_repair_tour", {
         selectRow("WEB-1005"),
         {
             content: "three orders are selected",
-            trigger: ".o_list_selection_box:contains(3)",
+            trigger: eitherSeries(SELECTION_BOX, "%s:contains(3)"),
         },
         {
             content: "open the Actions menu",

@@ -1,0 +1,107 @@
+"""Everything that differs between the Odoo series the addon supports (18.0 and 19.0).
+
+The rest of the addon is written once, for both, against these names. A port to a new series
+starts here: README.rst, Roadmap, lists what 20.0 is known to need.
+"""
+
+import contextlib
+
+from odoo import http, models, release
+
+SERIES = release.version_info[0]  # 18 or 19
+
+# Fields renamed in 19.0.
+GROUP_IDS = "group_ids" if SERIES >= 19 else "groups_id"  # res.users, ir.actions.server
+USER_IDS = "user_ids" if SERIES >= 19 else "users"  # res.groups
+# The record a repair order makes to group its stock moves, procurement group in 18.0.
+REPAIR_MOVES_GROUP = "reference_ids" if SERIES >= 19 else "procurement_group_id"
+# A contact's phone numbers, first the one a match prefers: 19.0 has no "mobile".
+PARTNER_PHONE_FIELDS = ("phone",) if SERIES >= 19 else ("phone", "mobile")
+
+if SERIES >= 19:
+    Constraint = models.Constraint
+else:
+
+    class Constraint:
+        """19.0's ``models.Constraint`` on 18.0: ``_name = Constraint(definition, message)``
+        in a model adds ``(name, definition, message)`` to its ``_sql_constraints``. Both series
+        name the constraint ``<table>_<name>``, so a database keeps it from one to the next."""
+
+        def __init__(self, definition, message=""):
+            self.definition = definition
+            self.message = message
+
+        def __set_name__(self, owner, name):
+            constraint = (name.removeprefix("_"), self.definition, self.message)
+            owner._sql_constraints = [*owner.__dict__.get("_sql_constraints", ()), constraint]
+
+
+def set_groups_category(groups, category, privilege_xmlid):
+    """Show ``groups`` under ``category`` in the user form. 19.0 puts groups in a privilege
+    (``privilege_xmlid``, made here) whose category is the module category."""
+    if SERIES < 19:
+        groups.category_id = category
+        return
+    privilege = groups.env["res.groups.privilege"]._load_records(
+        [
+            {
+                "xml_id": privilege_xmlid,
+                "values": {"name": category.name, "category_id": category.id},
+                "noupdate": False,
+            }
+        ]
+    )
+    groups.privilege_id = privilege
+
+
+def commit_cron_progress(env, done, remaining):
+    """Commit, and show in Settings > Technical > Scheduled Actions how far the running
+    scheduled job got: ``done`` items so far, ``remaining`` to go (nothing outside a job)."""
+    if SERIES >= 19:
+        progress_id = env.context.get("ir_cron_progress_id")
+        reported = env["ir.cron.progress"].sudo().browse(progress_id).done if progress_id else 0
+        env["ir.cron"]._commit_progress(max(done - reported, 0), remaining=remaining)
+    else:
+        env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        env.cr.commit()  # pylint: disable=invalid-commit
+
+
+def read_group(model, domain, groupby):
+    """The public grouped read the web client calls, grouped by one field: a list of dicts
+    with ``groupby``'s value, ``(id, name)`` for a many2one. 19.0 deprecates ``read_group``."""
+    if SERIES >= 19:
+        return model.formatted_read_group(domain, [groupby], ["__count"])
+    return model.read_group(domain, [groupby], [groupby])
+
+
+# -- tests -----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def registry_test_mode(case):
+    """New cursors of the registry, for a test ``case``, wrap the test's cursor: what a
+    scheduled job commits in them stays in the test's transaction."""
+    if SERIES >= 19:
+        with case.enter_registry_test_mode():
+            yield
+        return
+    case.env.flush_all()
+    case.registry.enter_test_mode(case.env.cr)
+    try:
+        yield
+    finally:
+        case.registry.leave_test_mode()
+        case.env.invalidate_all()
+
+
+def load_static_paths():
+    """Read every addon's manifest for the static files now: Python 3.11.7 may fail ("AST
+    constructor recursion depth mismatch") when the browser's parallel requests parse Python
+    source in two threads at once."""
+    if SERIES >= 19:
+        from odoo.modules.module import Manifest  # 19.0 only
+
+        for manifest in Manifest.all_addon_manifests():
+            http.root.static_path(manifest.name)
+    else:
+        http.root.statics  # noqa: B018
