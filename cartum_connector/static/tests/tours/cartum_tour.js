@@ -368,10 +368,13 @@ registry.category("web_tour.tours").add("cartum_store_tour", {
             content: "the breadcrumb shows the run's start as the form does, in the user's time zone",
             trigger: ".o_form_view .o_field_widget[name=started_at] span",
             run() {
+                // The same hour and minute: 19.0's form shows a shorter date ("Dec 1, 11:56 PM").
                 const started = this.anchor.textContent.trim();
+                const time = started.match(/\d{1,2}:\d{2}/);
                 const crumb = document.querySelector(".o_breadcrumb .o_last_breadcrumb_item");
-                if (!started || crumb.textContent.trim() !== `Demo shop ${started}`) {
-                    throw new Error(`breadcrumb "${crumb.textContent.trim()}", started "${started}"`);
+                const label = crumb.textContent.trim();
+                if (!time || !label.startsWith("Demo shop ") || !label.includes(time[0])) {
+                    throw new Error(`breadcrumb "${label}", started "${started}"`);
                 }
             },
         },
@@ -782,7 +785,7 @@ registry.category("web_tour.tours").add("cartum_sent_status_tour", {
 registry.category("web_tour.tours").add("cartum_product_tour", {
     url: "/odoo",
     steps: () => [
-        ...stepUtils.goToAppSteps("repair.menu_repair_order", "open Repairs"),
+        ...goToApp("repair.menu_repair_order", "open Repairs"),
         ...repairsMenu("repair.repair_menu_product_template"),
         openSearchPanel(),
         {
