@@ -21,6 +21,8 @@ const CARTUM_NOTIFICATION = ".o_notification.o_cartum_notification";
 // around it: 18.0's classes, then 19.0's.
 const SELECTION_BOX = [".o_list_selection_box", ".o_selection_box"];
 const SELECTION_CONTAINER = [".o_list_selection_container", ".o_selection_container"];
+// An item of the search's autocomplete: 18.0's list item, then 19.0's dropdown item.
+const AUTOCOMPLETE_ITEM = [".o_menu_item", ".o-dropdown-item"];
 
 /** A selector for either series: `pattern` with each of `classes` in place of "%s". */
 function eitherSeries(classes, pattern) {
@@ -814,7 +816,10 @@ registry.category("web_tour.tours").add("cartum_product_tour", {
         },
         {
             content: "choose: search Cartum External ID",
-            trigger: ".o_searchview_autocomplete .o-dropdown-item:contains(Cartum External ID)",
+            trigger: eitherSeries(
+                AUTOCOMPLETE_ITEM,
+                ".o_searchview_autocomplete %s:contains(Cartum External ID)"
+            ),
             run: "click",
         },
         {
