@@ -115,7 +115,9 @@ def set_up_scenario(template, name, sandboxes):
 
 def worker(db, queue, ready, go, results):
     """One cron worker: its own process, registry and cursor; takes stores from the queue."""
-    odoo.tools.config.parse_config([*connection_options(db), "--log-level=warn"])
+    odoo.tools.config.parse_config(
+        [*connection_options(db), "--log-level=warn", "--http-interface=127.0.0.1"]
+    )
     registry = Registry(db)
     queries = orders = 0
     ready.release()
