@@ -17,7 +17,7 @@ import os
 import time
 
 import odoo
-from import_bench import connection_options, database_exists, install_addon
+from import_bench import connection_options, database_exists, drop_database, install_addon
 from odoo.modules.registry import Registry
 from odoo.service import db as odoo_db
 
@@ -146,8 +146,7 @@ def run_scenario(template, name, args, shop, sandbox, grown):
                 raise SystemExit(f"The import went wrong: {run.state}: {run.message}")
             return run.imported_count, seconds, queries
     finally:
-        Registry.delete(name)
-        odoo_db.exp_drop(name)
+        drop_database(name)
 
 
 def main(argv=None):

@@ -24,10 +24,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg2
 from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.modules.registry import Registry
 from odoo.service import db as odoo_db
-from odoo.sql_db import db_connect
+from odoo.sql_db import close_db, db_connect
 from odoo.tools import config
 
 from cartum_api import parse_orders, phone_key
@@ -116,6 +117,25 @@ def connection_options(db):
         f"--db_user={os.environ.get('ODOO_DB_USER', getpass.getuser())}",
         f"--addons-path={REPO_ROOT}",
     ]
+
+
+def drop_database(db):
+    """Drop a database the benchmark made, even while connections to it remain open."""
+    Registry.delete(db)
+    close_db(db)
+    connection = psycopg2.connect(
+        host=os.environ.get("ODOO_DB_HOST", "127.0.0.1"),
+        port=os.environ.get("ODOO_DB_PORT", "5432"),
+        user=os.environ.get("ODOO_DB_USER", getpass.getuser()),
+        dbname="postgres",
+    )
+    connection.autocommit = True
+    with contextlib.closing(connection):
+        cursor = connection.cursor()
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [db]
+        )
+        cursor.execute(f'DROP DATABASE IF EXISTS "{db}"')
 
 
 def database_exists(db):

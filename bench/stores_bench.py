@@ -24,7 +24,7 @@ import time
 from datetime import timedelta
 
 import odoo
-from import_bench import connection_options, database_exists, install_addon
+from import_bench import connection_options, database_exists, drop_database, install_addon
 from odoo.modules.registry import Registry
 from odoo.service import db as odoo_db
 
@@ -179,8 +179,7 @@ def run_scenario(template, name, shops, sandboxes, workers):
         for label, query in DUPLICATE_QUERIES.items():
             cr.execute(query)
             duplicates[label] = cr.fetchone()[0]
-    Registry.delete(name)
-    odoo_db.exp_drop(name)
+    drop_database(name)
     return {
         "seconds": seconds,
         "orders": orders,
