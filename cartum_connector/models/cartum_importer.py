@@ -165,7 +165,6 @@ class CartumImporter(models.AbstractModel):
                     raise
                 _logger.info("%s collided with another job (%s): run again", description, error)
                 self._pause_before_retry(attempt)
-        return None
 
     @api.model
     def _pause_before_retry(self, attempt):

@@ -242,20 +242,15 @@ class CartumOrderMapper(models.AbstractModel):
             keys_by_identity.setdefault(identity, []).append(key)
         Product = self._product_model(store)
         shared = [("company_id", "in", [False, store.company_id.id])]
-        finders = {
-            "product_code": lambda codes: {
-                product.default_code: product
-                for product in Product.search([("default_code", "in", codes), *shared]).sorted(
-                    "id", reverse=True
-                )
-            },
-            "product_name": lambda names: {
-                product.name: product
-                for product in Product.search([("name", "in", names), *shared]).sorted(
-                    "id", reverse=True
-                )
-            },
-        }
+
+        def oldest_by(field_name):
+            def find(values):
+                found = Product.search([(field_name, "in", values), *shared], order="id desc")
+                return {product[field_name]: product for product in found}
+
+            return find
+
+        finders = {"product_code": oldest_by("default_code"), "product_name": oldest_by("name")}
         for kind, values_by_key in values_by_identity.items():
             if not values_by_key:
                 continue

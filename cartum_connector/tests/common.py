@@ -2,6 +2,8 @@ from odoo.tests import TransactionCase, new_test_user
 
 from cartum_sandbox import CartumSandbox, demo_store
 
+from .. import compat
+
 
 class SandboxHttp:
     """Lets the Cartum client reach the sandboxes on 127.0.0.1 under Odoo's test guard."""
@@ -76,6 +78,27 @@ class CartumCase(CartumSetup, TransactionCase):
         store = store or self.store
         kwargs.setdefault("trigger", "manual")
         return self.env["cartum.importer"]._run(store, **kwargs)
+
+    def run_store_job(self):
+        """Run the store's scheduled job the way Odoo's cron worker does (its commits on a test
+        cursor), and return the job's completion status; its failure count is updated as the
+        worker would."""
+        cron = self.store.cron_id
+        job = {
+            "id": cron.id,
+            "cron_name": cron.cron_name,
+            "ir_actions_server_id": cron.ir_actions_server_id.id,
+            "user_id": cron.user_id.id,
+            "lastcall": cron.lastcall,
+            "timed_out_counter": 0,
+            "failure_count": cron.failure_count,
+            "first_failure_date": cron.first_failure_date,
+            "active": cron.active,
+        }
+        with compat.registry_test_mode(self):
+            status = type(self.env["ir.cron"])._run_job(job)
+            self.env["ir.cron"]._update_failure_count(job, status)
+        return status
 
     def parts_of(self, repair):
         """{article: (quantity, unit price)} of the repair's live parts from Cartum."""

@@ -5,33 +5,11 @@ from odoo.addons.base.models.ir_cron import CompletionStatus
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .. import compat
 from .common import CartumCase
 
 
 @tagged("post_install", "-at_install")
 class TestRunsNeverStopSilently(CartumCase):
-    def run_store_job(self):
-        """Run the store's scheduled job the way Odoo's cron worker does, and return the job's
-        completion status; its failure count is updated as the worker would."""
-        IrCron = type(self.env["ir.cron"])
-        cron = self.store.cron_id
-        job = {
-            "id": cron.id,
-            "cron_name": cron.cron_name,
-            "ir_actions_server_id": cron.ir_actions_server_id.id,
-            "user_id": cron.user_id.id,
-            "lastcall": cron.lastcall,
-            "timed_out_counter": 0,
-            "failure_count": cron.failure_count,
-            "first_failure_date": cron.first_failure_date,
-            "active": cron.active,
-        }
-        with compat.registry_test_mode(self):
-            status = IrCron._run_job(job)
-            self.env["ir.cron"]._update_failure_count(job, status)
-        return status
-
     def test_a_product_that_cannot_be_created_fails_its_order_only(self):
         self.shop.add_product("BAD-1", {"ua": "Зламаний товар"}, 10.0)
         bad_id = self.shop.add_order(lines=[("BAD-1", 1), ("DSP-IP12", 1)])["order_id"]

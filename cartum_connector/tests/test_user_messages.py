@@ -4,7 +4,6 @@ from odoo.addons.base.models.ir_cron import CompletionStatus
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
-from .. import compat
 from .common import CartumCase
 
 
@@ -100,23 +99,6 @@ class TestTruthfulMessages(CartumCase):
 
 @tagged("post_install", "-at_install")
 class TestRunStarterAndProgress(CartumCase):
-    def run_store_job(self):
-        """The store's job, as Odoo's cron worker runs it (its commits on a test cursor)."""
-        cron = self.store.cron_id
-        job = {
-            "id": cron.id,
-            "cron_name": cron.cron_name,
-            "ir_actions_server_id": cron.ir_actions_server_id.id,
-            "user_id": cron.user_id.id,
-            "lastcall": cron.lastcall,
-            "timed_out_counter": 0,
-            "failure_count": cron.failure_count,
-            "first_failure_date": cron.first_failure_date,
-            "active": cron.active,
-        }
-        with compat.registry_test_mode(self):
-            return type(self.env["ir.cron"])._run_job(job)
-
     def test_import_now_is_logged_with_who_pressed_it_and_notifies_them(self):
         self.store.connection_state = "ok"
         self.run_import()
