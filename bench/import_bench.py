@@ -31,7 +31,7 @@ from odoo.service import db as odoo_db
 from odoo.sql_db import close_db, db_connect
 from odoo.tools import config
 
-from cartum_api import parse_orders, phone_key
+from cartum_api import parse_orders
 from cartum_api.records import parse_products
 from cartum_sandbox import CartumSandbox, generated_store
 
@@ -245,7 +245,7 @@ def first_import_orders(shop, store):
 
     Exits when a generated order is older than that period: the import would leave it out.
     """
-    from odoo.addons.cartum_connector.models.cartum_store import FIRST_IMPORT_PERIOD
+    from odoo.addons.cartum_connector.models.cartum_importer import FIRST_IMPORT_PERIOD
 
     window_start = store._to_store_time(fields.Datetime.now() - FIRST_IMPORT_PERIOD)
     orders = parse_orders(shop.find_orders(), store.name_order).items
@@ -270,6 +270,7 @@ def create_floor_records(env, shop, store, orders, catalog):
     """
     from odoo.addons.cartum_connector.models.cartum_order_mapper import (
         PreparedRecords,
+        customer_key,
         line_key,
     )
 
@@ -284,10 +285,10 @@ def create_floor_records(env, shop, store, orders, catalog):
     # Generated customers all have a phone; the import keeps the first order's data per phone.
     customers = {}
     for order in orders:
-        customers.setdefault(phone_key(order.customer.phone, prepared.region), order.customer)
+        customers.setdefault(customer_key(order.customer, prepared.region), order.customer)
     partner_values = [mapper._partner_values(store, customer) for customer in customers.values()]
     partners = step("partners", lambda: env["res.partner"].sudo().create(partner_values))
-    prepared.partners_by_phone = dict(zip(customers, partners, strict=True))
+    prepared.partners_by_key = dict(zip(customers, partners, strict=True))
 
     first_lines = {}
     for order in orders:
@@ -329,11 +330,11 @@ def create_floor_records(env, shop, store, orders, catalog):
     partner_link_values = [
         {
             "store_id": store.id,
-            "external_id": f"+{key}",
+            "external_id": key,
             "partner_id": partner.id,
             "last_read_at": now,
         }
-        for key, partner in prepared.partners_by_phone.items()
+        for key, partner in prepared.partners_by_key.items()
     ]
     step("contact links", lambda: env["cartum.partner.link"].sudo().create(partner_link_values))
 
@@ -358,16 +359,15 @@ def create_floor_records(env, shop, store, orders, catalog):
     step("followers and notes", followers_and_notes)
 
     def move_to_states():
-        targets = {m.cartum_status_id: m.inbound_state for m in store.status_mapping_ids}
+        targets = {m.cartum_status_code: m.inbound_state for m in store.status_mapping_ids}
         by_target = collections.defaultdict(list)
         for order, repair in zip(orders, repairs, strict=True):
             target = targets.get(order.status_id)
             if target and target != repair.state:
                 by_target[target].append(repair.id)
-        importer = env["cartum.importer"]
         for target, ids in by_target.items():
             moving = repairs.browse(ids).with_context(cartum_inbound=True, mail_notrack=True)
-            importer._move_to_state(moving, target)
+            moving._cartum_move_to_state(target)
         return repairs
 
     step("repair states", move_to_states)

@@ -110,6 +110,18 @@ class _TokenState:
         self.lock = threading.Lock()
 
 
+class _TimeoutAdapter(requests.adapters.HTTPAdapter):
+    """Sends each request of its session with the client's (connect, read) timeouts, so that no
+    call can forget them."""
+
+    def __init__(self, timeout):
+        super().__init__()
+        self.timeout = timeout
+
+    def send(self, request, timeout=None, **kwargs):
+        return super().send(request, timeout=timeout or self.timeout, **kwargs)
+
+
 class CartumClient:
     """One store's API: token kept and renewed, retries with backoff, a rate ceiling.
 
@@ -155,7 +167,7 @@ class CartumClient:
         self.sleep = sleep
         self.rate_limiter = RateLimiter(requests_per_second, clock, sleep)
         self._tokens = _TokenState()
-        self._sessions = {}  # thread -> its requests.Session
+        self._sessions = {}  # (thread, timeout) -> its requests.Session
         self._sessions_lock = threading.Lock()
 
     def __repr__(self):
@@ -163,15 +175,19 @@ class CartumClient:
 
     @property
     def session(self):
-        """The calling thread's HTTP session, opened on first use (again after close())."""
-        thread = threading.current_thread()
+        """The calling thread's HTTP session with this client's timeouts, opened on first use
+        (again after close())."""
+        key = (threading.current_thread(), self.timeout)
         with self._sessions_lock:
-            session = self._sessions.get(thread)
+            session = self._sessions.get(key)
             if session is None:
                 # Odoo serves each HTTP request in a new thread: close the sessions of ended ones.
-                for ended in [other for other in self._sessions if not other.is_alive()]:
+                for ended in [other for other in self._sessions if not other[0].is_alive()]:
                     self._sessions.pop(ended).close()
-                session = self._sessions[thread] = requests.Session()
+                session = self._sessions[key] = requests.Session()
+                adapter = _TimeoutAdapter(self.timeout)
+                session.mount("http://", adapter)
+                session.mount("https://", adapter)
             return session
 
     def close(self):
@@ -183,8 +199,9 @@ class CartumClient:
             session.close()
 
     def interactive(self, read_timeout=10.0, max_attempts=2):
-        """A client for a call a user waits on: the same store, token, sessions and rate
-        ceiling, with a shorter read timeout, fewer attempts and shorter waits between them."""
+        """A client for a call a user waits on: the same store, token and rate ceiling, with a
+        shorter read timeout (on sessions of its own), fewer attempts and shorter waits between
+        them."""
         quick = copy.copy(self)
         quick.timeout = (self.timeout[0], read_timeout)
         quick.max_attempts = max(1, max_attempts)
@@ -216,7 +233,6 @@ class CartumClient:
                     url,
                     data=data,
                     headers=headers,
-                    timeout=self.timeout,
                     stream=True,
                     allow_redirects=False,
                 )

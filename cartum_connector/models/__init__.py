@@ -1,4 +1,5 @@
 from . import cartum_company_check
+from . import cartum_action_mixin
 from . import res_groups
 from . import res_partner
 from . import product_product

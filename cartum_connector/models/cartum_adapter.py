@@ -34,7 +34,9 @@ _clients_lock = threading.Lock()
 
 class CartumAdapter(models.AbstractModel):
     """The one place that talks to a store's Cartum API for the addon: the client cache, the
-    connection test and the store's statuses."""
+    connection test, and every read and write of orders, statuses and the catalog. Dates go
+    in and out in Odoo's UTC; ``interactive`` calls (a user's click) wait less and try less.
+    The HTTP API itself is ``cartum_api``'s, which knows nothing of Odoo."""
 
     _name = "cartum.adapter"
     _description = "Cartum API Adapter"
@@ -72,6 +74,39 @@ class CartumAdapter(models.AbstractModel):
             )
         return client
 
+    # -- reads and writes ------------------------------------------------------------------------
+
+    @api.model
+    def _list_orders(self, store, created_from, created_to=None, statuses=None, page_size=100):
+        """Pages of the store's orders created from ``created_from`` to ``created_to`` (UTC;
+        None: up to now), only in ``statuses`` when given."""
+        return self._client(store).list_orders(
+            created_from=store._to_store_time(created_from),
+            created_to=store._to_store_time(created_to) if created_to else None,
+            statuses=statuses,
+            page_size=page_size,
+        )
+
+    @api.model
+    def _get_orders(self, store, order_numbers, interactive=False):
+        """One page of the orders with these numbers; Cartum leaves out those it does not have."""
+        return self._client(store, interactive=interactive).get_orders(order_numbers)
+
+    @api.model
+    def _read_catalog(self, store, articles, interactive=False):
+        """Cartum's catalog data of ``articles``: ``{article: Product}``, without the articles
+        the catalog does not have."""
+        pages = self._client(store, interactive=interactive).export_catalog(articles)
+        return {product.article: product for page in pages for product in page.items}
+
+    @api.model
+    def _update_statuses(self, store, updates):
+        """Set ``[{"order_id": int, "status": int}]`` in Cartum; one result per update, in order.
+        Batches Cartum applied keep their results when a later batch fails."""
+        return self._client(store).update_statuses(updates)
+
+    # -- clients ----------------------------------------------------------------------------------
+
     @api.model
     def _forget(self, stores):
         """Drop the clients of deleted stores."""
@@ -87,27 +122,32 @@ class CartumAdapter(models.AbstractModel):
         success, warning or danger, and says exactly what is wrong, if anything."""
         try:
             return self._check_connection_steps(store)
-        except CartumApiUnavailable:
-            message = self.env._(
+        except CartumError as error:
+            return self._error_message(store, error), "danger"
+
+    @api.model
+    def _error_message(self, store, error):
+        """What a user reads of a Cartum error: what is wrong and what to check. Cartum errors
+        carry no secret."""
+        if isinstance(error, CartumApiUnavailable):
+            return self.env._(
                 "The store at %(url)s answers, but not its API. Check the website URL, and "
                 "that the API is included in the store's plan.",
                 url=store.url,
             )
-        except CartumAuthError:
-            message = self.env._(
+        if isinstance(error, CartumAuthError):
+            return self.env._(
                 "The store refused the login %(login)s. Check the API login and password "
                 "(Settings > Users in the store's admin).",
                 login=store.login,
             )
-        except CartumRedirect as error:
-            message = self._redirect_message(store, error)
-        except CartumConnectionError as error:
-            message = self.env._(
+        if isinstance(error, CartumRedirect):
+            return self._redirect_message(store, error)
+        if isinstance(error, CartumConnectionError):
+            return self.env._(
                 "The store at %(url)s cannot be reached: %(error)s", url=store.url, error=error
             )
-        except CartumError as error:
-            message = self.env._("Cartum answered an error: %(error)s", error=error)
-        return message, "danger"
+        return self.env._("Cartum answered an error: %(error)s", error=error)
 
     @api.model
     def _redirect_message(self, store, error):

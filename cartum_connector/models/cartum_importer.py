@@ -1,10 +1,12 @@
 import logging
 import random
 import time
+from datetime import timedelta
 
 from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import groupby
 from psycopg2 import errors as pg_errors
 
 from cartum_api import CartumError
@@ -25,6 +27,10 @@ TRANSIENT_DB_ERRORS = (
 )
 # How many times a scheduled job runs a page again after such a refusal.
 PAGE_ATTEMPTS = 6
+# New orders are searched by creation time from the newest one seen, minus this overlap, so that
+# an order saved late in Cartum (or on a clock at the window's edge) is never missed.
+IMPORT_OVERLAP = timedelta(minutes=30)
+FIRST_IMPORT_PERIOD = timedelta(days=60)
 
 
 class CartumImporter(models.AbstractModel):
@@ -184,6 +190,21 @@ class CartumImporter(models.AbstractModel):
         done = run.imported_count + run.updated_count + run.unchanged_count + run.failed_count
         compat.commit_cron_progress(self.env, done=done, remaining=remaining)
 
+    # -- the import window ---------------------------------------------------------------
+
+    @api.model
+    def _window_start(self, store):
+        """Where the next search for new orders starts, in UTC: the newest order seen, minus an
+        overlap; before the first import, 60 days ago."""
+        if store.import_cursor:
+            return store.import_cursor - IMPORT_OVERLAP
+        return fields.Datetime.now() - FIRST_IMPORT_PERIOD
+
+    @api.model
+    def _written_off_read_since(self, store):
+        """Written-off orders are read again while written off after this moment (UTC)."""
+        return fields.Datetime.now() - timedelta(days=max(store.writeoff_read_days, 0))
+
     # -- where orders are fetched ---------------------------------------------------------
 
     @api.model
@@ -194,30 +215,29 @@ class CartumImporter(models.AbstractModel):
         imported; any order created after that moment is, whatever its status.
         """
         store = run.store_id
-        client = self.env["cartum.adapter"]._client(store)
+        Adapter = self.env["cartum.adapter"]
         if not store.status_mapping_ids:
-            self.env["cartum.adapter"]._refresh_statuses(store)
+            Adapter._refresh_statuses(store)
         finished = set(
-            store.status_mapping_ids.filtered("is_successful").mapped("cartum_status_id")
+            store.status_mapping_ids.filtered("is_successful").mapped("cartum_status_code")
         )
         if not store.first_import_at:
             store.first_import_at = run.started_at
         first_import_at = store.first_import_at
         statuses = None
         if not store.import_cursor:  # the first import asks Cartum for unfinished orders only
-            statuses = [m.cartum_status_id for m in store.status_mapping_ids if not m.is_successful]
+            statuses = [
+                m.cartum_status_code for m in store.status_mapping_ids if not m.is_successful
+            ]
 
         def left_out(order):
             return order.status_id in finished and store._to_utc(order.created) < first_import_at
 
         seen_ids = set()
-        window_start, window_end = created_between or (store._import_window_start(), None)
+        window_start, window_end = created_between or (self._window_start(store), None)
         newest = store.import_cursor
-        pages = client.list_orders(
-            created_from=store._to_store_time(window_start),
-            created_to=store._to_store_time(window_end) if window_end else None,
-            statuses=statuses,
-            page_size=ORDERS_PER_PAGE,
+        pages = Adapter._list_orders(
+            store, window_start, window_end, statuses=statuses, page_size=ORDERS_PER_PAGE
         )
         for page in pages:
             self._import_page(run, page, commit, left_out)
@@ -238,7 +258,6 @@ class CartumImporter(models.AbstractModel):
         written off, and written-off ones for the store's days after the write-off, so that a
         change made in Cartum then is noted."""
         store = run.store_id
-        read_done_since = fields.Datetime.now() - store._writeoff_read_period()
         repairs = (
             self.env["repair.order"]
             .sudo()
@@ -248,7 +267,7 @@ class CartumImporter(models.AbstractModel):
                     ("state", "!=", "cancel"),
                     "|",
                     ("state", "!=", "done"),
-                    ("cartum_done_at", ">=", read_done_since),
+                    ("cartum_done_at", ">=", self._written_off_read_since(store)),
                 ]
             )
         )
@@ -266,12 +285,11 @@ class CartumImporter(models.AbstractModel):
                     order_id, self.env._("%s is not a Cartum order number.", order_id)
                 )
         numbers = sorted({int(order_id) for order_id in order_ids if order_id.isdigit()})
-        client = self.env["cartum.adapter"]._client(
-            run.store_id, interactive=run.trigger == "refresh"
-        )
         for start in range(0, len(numbers), ORDERS_PER_PAGE):
             batch = numbers[start : start + ORDERS_PER_PAGE]
-            page = client.get_orders(batch)
+            page = self.env["cartum.adapter"]._get_orders(
+                run.store_id, batch, interactive=run.trigger == "refresh"
+            )
             self._import_page(run, page, commit)
             if report_missing:
                 returned = {str(order.order_id) for order in page.items}
@@ -333,7 +351,7 @@ class CartumImporter(models.AbstractModel):
             )
         }
         company_currency = store.company_id.currency_id.name
-        fresh, changed, succeeded, unchanged_orders = [], [], [], []
+        to_write, unchanged_orders = [], []
         unchanged = Repair.browse()
         for order in orders:
             repair = known.get(str(order.order_id))
@@ -351,41 +369,25 @@ class CartumImporter(models.AbstractModel):
                 )
             elif repair is None:
                 if not (left_out and left_out(order)):
-                    fresh.append(order)
+                    to_write.append((order, None))
             elif repair.cartum_digest == order.digest:
                 unchanged |= repair
                 unchanged_orders.append(order)
             else:
-                changed.append((repair, order))
+                to_write.append((order, repair))
         # Read and found the same: still a successful sync, as Last Update says.
         unchanged.with_context(cartum_inbound=True).cartum_last_sync = fields.Datetime.now()
         self.env["cartum.order.mapper"]._touch_links(store, unchanged_orders)
-        succeeded = list(unchanged_orders)
-        created_count = updated_count = 0
-        written_ids = set()
-        if fresh or changed:
-            created_count, updated_count, written = self._write_orders(run, fresh, changed, commit)
-            succeeded += written
-            written_ids = {str(order.order_id) for order in written}
-        run.write(
-            {
-                "imported_count": run.imported_count + created_count,
-                "updated_count": run.updated_count + updated_count,
-                "unchanged_count": run.unchanged_count + len(unchanged),
-            }
-        )
-        run._add_external_ids(
-            imported=[o.order_id for o in fresh if str(o.order_id) in written_ids],
-            updated=[o.order_id for _r, o in changed if str(o.order_id) in written_ids],
-            unchanged=[order.order_id for order in unchanged_orders],
-        )
+        run._count_orders(unchanged=[order.order_id for order in unchanged_orders])
+        written = self._write_orders(run, to_write, commit) if to_write else []
+        succeeded = unchanged_orders + written
         run._resolve_failures([str(order.order_id) for order in succeeded], "order")
         run._resolve_failures(self._orders_in_step(store, succeeded), "status")
 
     @api.model
     def _orders_in_step(self, store, orders):
         """External ids of the orders whose repair is in the state their Cartum status maps to."""
-        targets = {m.cartum_status_id: m.inbound_state for m in store.status_mapping_ids}
+        targets = {m.cartum_status_code: m.inbound_state for m in store.status_mapping_ids}
         repairs = (
             self.env["repair.order"]
             .sudo()
@@ -403,52 +405,67 @@ class CartumImporter(models.AbstractModel):
             if targets.get(order.status_id) in (False, None, state_of.get(str(order.order_id)))
         ]
 
-    @api.model
-    def _write_orders(self, run, fresh, changed, commit):
-        """Map and write a page's new and changed orders; returns (created, updated, orders
-        written). The page's contacts, products and categories are made in one batch; if that
-        batch is refused, each order is tried alone, so that only the one at fault fails.
+    # -- a batch of orders, else each order alone -------------------------------------------
 
-        The scheduled job commits that batch before it writes the repairs: another store's
-        import waiting for the same contact or product waits only for the batch."""
+    @api.model
+    def _batch_else_each(self, run, pairs, work, each=None):
+        """Run ``work(pairs)`` on ``(order, repair or None)`` pairs in one savepoint; it
+        returns one result per pair. If the batch is refused, run ``each(order, repair)``
+        (by default ``work`` on that pair alone) for each pair in a savepoint of its own, so
+        that only the orders at fault fail: each is recorded in the run with its reason, and
+        the others go on. Returns ``[(order, result)]`` of the pairs that went through.
+
+        Cartum failing, or another job writing the same rows, is no order's fault: that goes
+        up, and the run stops or the page runs again."""
         try:
             with self.env.cr.savepoint():
-                prepared = self._prepare(run, fresh + [order for _repair, order in changed])
+                results = work(pairs)
+            return list(zip([order for order, _repair in pairs], results, strict=True))
         except (CartumError, *TRANSIENT_DB_ERRORS):
-            # Cartum is failing, not one order: the run stops and the next one resumes; or
-            # another job made the same records: the page runs again.
             raise
-        except Exception:  # retried order by order below, where each error is recorded
+        except Exception:  # each order alone below, where each error is recorded
             _logger.info(
-                "Cartum store %s: a page's batch failed; orders one by one", run.store_id.id
+                "Cartum store %s: a batch of %s orders was refused; each alone",
+                run.store_id.id,
+                len(pairs),
             )
-        else:
-            if commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            return self._write_prepared(run, prepared, fresh, changed)
-        created_count = updated_count = 0
-        written = []
-        for order, repair in [(order, None) for order in fresh] + [
-            (order, repair) for repair, order in changed
-        ]:
+        each = each or (lambda order, repair: work([(order, repair)])[0])
+        went_through = []
+        for order, repair in pairs:
             try:
                 with self.env.cr.savepoint():
-                    prepared = self._prepare(run, [order])
-                    counts = self._write_prepared(
-                        run,
-                        prepared,
-                        [] if repair else [order],
-                        [(repair, order)] if repair else [],
-                    )
+                    went_through.append((order, each(order, repair)))
             except TRANSIENT_DB_ERRORS:
                 raise  # not this order's fault: the page runs again
             except Exception as error:  # one bad order is recorded; the others go on
                 run._record_failure(order.order_id, run._describe(error), repair)
-            else:
-                created_count += counts[0]
-                updated_count += counts[1]
-                written += counts[2]
-        return created_count, updated_count, written
+        return went_through
+
+    @api.model
+    def _write_orders(self, run, pairs, commit):
+        """Map and write a page's new and changed orders, ``(order, repair or None)`` pairs;
+        returns the orders written. The page's contacts, products and categories are made in
+        one batch (else for each order alone), which the scheduled job commits before it
+        writes the repairs: another store's import waiting for the same contact or product
+        waits only for that batch."""
+        prepared_pairs = self._batch_else_each(
+            run,
+            pairs,
+            lambda pairs: [self._prepare(run, [order for order, _repair in pairs])] * len(pairs),
+        )
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        repair_of = {order.order_id: repair for order, repair in pairs}
+        written = []
+        # One group for the whole page, or one for each order when the batch was refused.
+        for _prepared_id, group in groupby(prepared_pairs, key=lambda pair: id(pair[1])):
+            prepared = group[0][1]
+            orders = [order for order, _prepared in group]
+            new = [order for order in orders if not repair_of[order.order_id]]
+            changed = [(o, repair_of[o.order_id]) for o in orders if repair_of[o.order_id]]
+            written += self._create_repairs(run, prepared, new)
+            written += self._update_repairs(run, prepared, changed)
+        return written
 
     @api.model
     def _prepare(self, run, orders):
@@ -456,86 +473,43 @@ class CartumImporter(models.AbstractModel):
         in Odoo, statuses the store added), then let it find or create the records."""
         store = run.store_id
         Mapper = self.env["cartum.order.mapper"]
+        Adapter = self.env["cartum.adapter"]
         if {order.status_id for order in orders} - set(
-            store.status_mapping_ids.mapped("cartum_status_id")
+            store.status_mapping_ids.mapped("cartum_status_code")
         ):
-            self.env["cartum.adapter"]._refresh_statuses(store)  # the store added a status
-        existing = Mapper._existing_products(store, orders)
-        missing = sorted(
-            {line.article for order in orders for line in order.lines if line.article}
-            - set(existing)
-        )
-        catalog = {}
-        if missing:
-            client = self.env["cartum.adapter"]._client(store)
-            catalog = {
-                product.article: product
-                for page in client.export_catalog(missing)
-                for product in page.items
-            }
+            Adapter._refresh_statuses(store)  # the store added a status
+        existing, missing_articles = Mapper._find_products(store, orders)
+        catalog = Adapter._read_catalog(store, missing_articles) if missing_articles else {}
         return Mapper._prepare(store, orders, existing, catalog)
-
-    @api.model
-    def _write_prepared(self, run, prepared, fresh, changed):
-        created = self._create_repairs(run, prepared, fresh)
-        written = [order for order in fresh if str(order.order_id) in created]
-        updated_count = 0
-        for repair, order in changed:
-            try:
-                with self.env.cr.savepoint():
-                    self._update_repair(run, prepared, repair, order)
-            except TRANSIENT_DB_ERRORS:
-                raise  # not this order's fault: the page runs again
-            except Exception as error:  # one bad order is recorded; the others go on
-                run._record_failure(order.order_id, run._describe(error), repair)
-            else:
-                updated_count += 1
-                written.append(order)
-        return len(created), updated_count, written
 
     # -- where orders are written ----------------------------------------------------------
 
     @api.model
     def _create_repairs(self, run, prepared, orders):
-        """Create the repair orders of new Cartum orders; returns the external ids created.
-
-        All at once in one savepoint; if any order is refused, each again in its own savepoint
-        so that the others still go in.
-        """
+        """Create the repair orders of new Cartum orders, all at once, else each alone; returns
+        the orders created."""
+        if not orders:
+            return []
         Mapper = self.env["cartum.order.mapper"]
         store = run.store_id
-        values = []
-        for order in orders:
-            try:
-                values.append((order, Mapper._repair_values(store, prepared, order)))
-            except TRANSIENT_DB_ERRORS:
-                raise  # not this order's fault: the page runs again
-            except Exception as error:  # one bad order is recorded; the others go on
-                run._record_failure(order.order_id, run._describe(error))
+        values = self._batch_else_each(
+            run,
+            [(order, None) for order in orders],
+            lambda pairs: [Mapper._repair_values(store, prepared, order) for order, _r in pairs],
+        )
+        values_of = {order.order_id: vals for order, vals in values}
         Repair = (
             self.env["repair.order"]
             .sudo()
             .with_company(store.company_id)
             .with_context(cartum_inbound=True, mail_create_nolog=True, mail_create_nosubscribe=True)
         )
-        created = Repair.browse()
-        try:
-            with self.env.cr.savepoint():
-                created = Repair.create([vals for _order, vals in values])
-            pairs = list(zip([order for order, _vals in values], created, strict=True))
-        except TRANSIENT_DB_ERRORS:
-            raise  # another job wrote the same rows: the page runs again
-        except Exception:  # retried one by one below, where each error is recorded
-            pairs = []
-            for order, vals in values:
-                try:
-                    with self.env.cr.savepoint():
-                        pairs.append((order, Repair.create(vals)))
-                except TRANSIENT_DB_ERRORS:
-                    raise  # not this order's fault: the page runs again
-                except Exception as error:  # one bad order is recorded; the others go on
-                    run._record_failure(order.order_id, run._describe(error))
-            created = Repair.browse([repair.id for _order, repair in pairs])
+        pairs = self._batch_else_each(
+            run,
+            [(order, None) for order, _vals in values],
+            lambda pairs: Repair.create([values_of[order.order_id] for order, _r in pairs]),
+        )
+        created = Repair.browse([repair.id for _order, repair in pairs])
         if store.responsible_user_ids and created:
             created.message_subscribe(partner_ids=store.responsible_user_ids.partner_id.ids)
         notes = {}
@@ -546,7 +520,8 @@ class CartumImporter(models.AbstractModel):
         if notes:
             Repair.browse(notes)._message_log_batch(bodies=notes)
         self._apply_new_statuses(run, prepared, pairs)
-        return {repair.cartum_external_id for repair in created}
+        run._count_orders(imported=[order.order_id for order, _repair in pairs])
+        return [order for order, _repair in pairs]
 
     @api.model
     def _apply_new_statuses(self, run, prepared, pairs):
@@ -557,17 +532,38 @@ class CartumImporter(models.AbstractModel):
             mapping = prepared.mappings_by_status.get(order.status_id)
             if mapping and mapping.inbound_state and mapping.inbound_state != repair.state:
                 by_target.setdefault(mapping.inbound_state, []).append((order, repair))
+
+        def move(pairs, target):
+            repairs = self.env["repair.order"].sudo().browse([repair.id for _o, repair in pairs])
+            # A new order starts in its state: no tracking of the way there.
+            repairs.with_context(cartum_inbound=True, mail_notrack=True)._cartum_move_to_state(
+                target
+            )
+            return [True] * len(pairs)
+
         for target, group in by_target.items():
-            repairs = self.env["repair.order"].sudo().browse([repair.id for _o, repair in group])
-            try:
-                with self.env.cr.savepoint():
-                    # A new order starts in its state: no tracking of the way there.
-                    self._move_to_state(
-                        repairs.with_context(cartum_inbound=True, mail_notrack=True), target
-                    )
-            except (UserError, ValidationError):
-                for order, repair in group:
-                    self._apply_status(run, prepared, repair, order, cartum_changed=True)
+            self._batch_else_each(
+                run,
+                group,
+                lambda pairs, target=target: move(pairs, target),
+                lambda order, repair: self._apply_status(
+                    run, prepared, repair, order, cartum_changed=True
+                ),
+            )
+
+    @api.model
+    def _update_repairs(self, run, prepared, pairs):
+        """Apply what changed in Cartum to existing repair orders, all at once, else each
+        alone; returns the orders updated."""
+        if not pairs:
+            return []
+
+        def update(pairs):
+            return [self._update_repair(run, prepared, repair, order) for order, repair in pairs]
+
+        updated = [order for order, _result in self._batch_else_each(run, pairs, update)]
+        run._count_orders(updated=[order.order_id for order in updated])
+        return updated
 
     @api.model
     def _update_repair(self, run, prepared, repair, order):
@@ -678,7 +674,7 @@ class CartumImporter(models.AbstractModel):
             return
         try:
             with self.env.cr.savepoint():
-                self._move_to_state(repair.with_context(cartum_inbound=True), target)
+                repair.with_context(cartum_inbound=True)._cartum_move_to_state(target)
         except (UserError, ValidationError) as error:
             note = self.env._(
                 "Cartum status %(status)s maps to %(state)s, but Odoo refused the change: "
@@ -689,34 +685,3 @@ class CartumImporter(models.AbstractModel):
             )
             repair.message_post(body=note, subtype_xmlid="mail.mt_note")
             run._record_failure(order.order_id, note, repair, kind="status")
-
-    @api.model
-    def _move_to_state(self, repairs, target):
-        """Reach ``target`` through repair.order's own actions, or raise UserError."""
-        allowed_from = {
-            "draft": ("cancel",),
-            "confirmed": ("draft",),
-            "under_repair": ("draft", "confirmed"),
-            "done": ("draft", "confirmed", "under_repair"),
-            "cancel": ("draft", "confirmed", "under_repair"),
-        }
-        refused = repairs.filtered(lambda repair: repair.state not in allowed_from[target])
-        if refused:
-            raise UserError(
-                self.env._(
-                    "A repair order that is %(state)s cannot become %(target)s.",
-                    state=refused[0]._cartum_state_label(refused[0].state),
-                    target=refused[0]._cartum_state_label(target),
-                )
-            )
-        if target == "draft":
-            repairs.action_repair_cancel_draft()
-        elif target == "confirmed":
-            repairs._action_repair_confirm()
-        elif target == "under_repair":
-            repairs.action_repair_start()
-        elif target == "done":
-            repairs.filtered(lambda repair: repair.state != "under_repair").action_repair_start()
-            repairs.action_repair_end()
-        else:
-            repairs.action_repair_cancel()

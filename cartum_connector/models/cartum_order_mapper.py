@@ -22,23 +22,50 @@ def part_key(key, price):
     return key, round(price, 4)
 
 
+def line_article(key):
+    """The article of a line key; empty for a line identified by its title."""
+    return "" if key.startswith(TITLE_KEY_PREFIX) else key
+
+
+def customer_key(customer, region):
+    """How a contact is known to a store (Cartum has no customer id): its phone in E.164 with
+    its "+", else its e-mail in lower case; empty without either. ``region``: the country code
+    national numbers are read in."""
+    phone = phone_key(customer.phone, region)
+    if phone:
+        return f"+{phone}"
+    return (customer.email or "").lower()
+
+
+def catalog_title(store, catalog_product, line=None):
+    """A product's name from Cartum: the catalog's title in the store's import language, else
+    the order line's title, else its article."""
+    title = catalog_product.titles.get(store.import_language) if catalog_product else None
+    if title or line is None:
+        return title
+    return line.title or line.article
+
+
+def catalog_price(catalog_product, line=None):
+    """A product's sale price from Cartum: the catalog's, else the order line's unit price."""
+    if catalog_product and (catalog_product.price or line is None):
+        return catalog_product.price
+    return line.price
+
+
 @dataclass
 class PreparedRecords:
     """The Odoo records one page of Cartum orders maps to, found or created in a few queries."""
 
     region: str | None
-    partners_by_phone: dict = field(default_factory=dict)
-    partners_by_email: dict = field(default_factory=dict)
+    partners_by_key: dict = field(default_factory=dict)
     products_by_key: dict = field(default_factory=dict)
     mappings_by_status: dict = field(default_factory=dict)
 
     def partner(self, customer):
-        key = phone_key(customer.phone, self.region)
-        if key:
-            return self.partners_by_phone[key]
-        if customer.email:
-            return self.partners_by_email[customer.email.lower()]
-        return None
+        """The contact of an order's customer; None without a phone or e-mail."""
+        key = customer_key(customer, self.region)
+        return self.partners_by_key[key] if key else None
 
 
 class CartumOrderMapper(models.AbstractModel):
@@ -51,37 +78,25 @@ class CartumOrderMapper(models.AbstractModel):
     @api.model
     def _prepare(self, store, orders, existing_products, catalog):
         """Find, or create in batches, the contacts, products and categories of ``orders``, and
-        link them to the store. ``existing_products``: what ``_existing_products`` found;
+        link them to the store. ``existing_products``: what ``_find_products`` found;
         ``catalog``: Cartum's catalog data by article, of the articles it did not find."""
         prepared = PreparedRecords(region=store.company_id.country_id.code)
         self._prepare_partners(store, orders, prepared)
         self._prepare_products(store, orders, prepared, existing_products, catalog)
         prepared.mappings_by_status = {
-            mapping.cartum_status_id: mapping for mapping in store.status_mapping_ids
+            mapping.cartum_status_code: mapping for mapping in store.status_mapping_ids
         }
         return prepared
 
     # -- contacts -----------------------------------------------------------------------------
 
     @api.model
-    def _customer_key(self, customer, region):
-        """How a contact is known to a store: its phone in E.164, else its e-mail."""
-        key = phone_key(customer.phone, region)
-        if key:
-            return f"+{key}"
-        return (customer.email or "").lower()
-
-    @api.model
     def _prepare_partners(self, store, orders, prepared):
-        by_phone, by_email = {}, {}
+        customers = {}
         for order in orders:
-            key = phone_key(order.customer.phone, prepared.region)
+            key = customer_key(order.customer, prepared.region)
             if key:
-                by_phone.setdefault(key, order.customer)
-            elif order.customer.email:
-                by_email.setdefault(order.customer.email.lower(), order.customer)
-        customers = {f"+{key}": customer for key, customer in by_phone.items()}
-        customers.update(by_email)
+                customers.setdefault(key, order.customer)
         found = self._find_partners(store, list(customers))
         missing = [key for key in customers if key not in found]
         if missing:
@@ -94,11 +109,7 @@ class CartumOrderMapper(models.AbstractModel):
                     lambda keys: self._find_partners(store, keys),
                 )
             )
-        for key, partner in found.items():
-            if key.startswith("+"):
-                prepared.partners_by_phone[key[1:]] = partner
-            else:
-                prepared.partners_by_email[key] = partner
+        prepared.partners_by_key.update(found)
         self.env["cartum.partner.link"]._upsert(
             store, [(key, partner.id) for key, partner in found.items()]
         )
@@ -186,12 +197,21 @@ class CartumOrderMapper(models.AbstractModel):
         self._match_by_name(Product, shared, names_by_key, by_key)
 
     @api.model
-    def _existing_products(self, store, orders):
-        """The products already in Odoo of the lines of ``orders``, by line key. The importer
-        reads from Cartum the catalog data of the articles missing here, before mapping."""
+    def _find_products(self, store, orders):
+        """The products already in Odoo of the lines of ``orders``, by line key, and the
+        articles of the lines without one: the importer reads their catalog data from Cartum
+        before mapping."""
+        lines_by_key = self._lines_by_key(orders)
         by_key = {}
-        self._match_existing(store, self._lines_by_key(orders), by_key)
-        return by_key
+        self._match_existing(store, lines_by_key, by_key)
+        missing = sorted(
+            {
+                line.article
+                for key, line in lines_by_key.items()
+                if line.article and key not in by_key
+            }
+        )
+        return by_key, missing
 
     @api.model
     def _prepare_products(self, store, orders, prepared, existing_products, catalog):
@@ -208,7 +228,7 @@ class CartumOrderMapper(models.AbstractModel):
             self._match_by_name(
                 Product,
                 shared,
-                {key: self._title(store, catalog.get(key), lines_by_key[key]) for key in missing},
+                {key: catalog_title(store, catalog.get(key), lines_by_key[key]) for key in missing},
                 by_key,
             )
             missing = [key for key in missing if key not in by_key]
@@ -272,12 +292,6 @@ class CartumOrderMapper(models.AbstractModel):
                 by_key[key] = by_name[name]
 
     @api.model
-    def _title(self, store, catalog_product, line):
-        if catalog_product and catalog_product.titles.get(store.import_language):
-            return catalog_product.titles[store.import_language]
-        return line.title or line.article
-
-    @api.model
     def _prepare_categories(self, paths):
         """The category of each path (``("Parts", "Screens")``): each level is the existing
         category of that name under the same parent, else a new one. One query reads them all,
@@ -337,17 +351,15 @@ class CartumOrderMapper(models.AbstractModel):
     @api.model
     def _product_values(self, store, line, catalog_product, category, units):
         description = ""
-        price = line.price
         if catalog_product:
             description = catalog_product.descriptions.get(store.import_language, "")
-            price = catalog_product.price or price
         values = {
-            "name": self._title(store, catalog_product, line),
+            "name": catalog_title(store, catalog_product, line),
             "default_code": line.article or False,
             "description_sale": html_to_text(description, DESCRIPTION_LIMIT) or False,
             "uom_id": units.id,
             "type": "consu",
-            "list_price": price,
+            "list_price": catalog_price(catalog_product, line),
             "company_id": False,
         }
         # Without a category in Cartum, the product gets Odoo's default one, if any.
@@ -402,7 +414,6 @@ class CartumOrderMapper(models.AbstractModel):
             "product_uom": product.uom_id.id,
             "price_unit": price,
             "repair_line_type": "add",
-            "cartum_article": "" if line_key_.startswith(TITLE_KEY_PREFIX) else line_key_,
             "cartum_line_key": line_key_,
             "company_id": store.company_id.id,
         }
@@ -430,7 +441,7 @@ class CartumOrderMapper(models.AbstractModel):
         if not orders:
             return
         region = store.company_id.country_id.code
-        customer_keys = {self._customer_key(order.customer, region) for order in orders}
+        customer_keys = {customer_key(order.customer, region) for order in orders}
         articles = {line.article for order in orders for line in order.lines if line.article}
         self.env["cartum.partner.link"]._touch(store, customer_keys - {""})
         self.env["cartum.product.link"]._touch(store, articles)

@@ -2,6 +2,8 @@ from odoo import api, fields, models
 
 from cartum_api import CartumError
 
+from .cartum_order_mapper import catalog_price, catalog_title
+
 
 class CartumProductLink(models.Model):
     """A product as a Cartum store knows it (its article), with the store's current catalog
@@ -54,22 +56,21 @@ class CartumProductLink(models.Model):
         links = self.sudo().search([("store_id", "=", store.id)])
         if not links:
             return self.env._("No product of this store is linked yet."), "warning"
-        client = self.env["cartum.adapter"]._client(store, interactive=not scheduled)
+        Adapter = self.env["cartum.adapter"]
         try:
-            catalog = {
-                product.article: product
-                for page in client.export_catalog(links.mapped("external_id"))
-                for product in page.items
-            }
+            catalog = Adapter._read_catalog(
+                store, links.mapped("external_id"), interactive=not scheduled
+            )
         except CartumError as error:
-            return self.env._("The catalog could not be read: %s", error), "danger"
+            message = Adapter._error_message(store, error)
+            return self.env._("The catalog could not be read: %s", message), "danger"
         now = fields.Datetime.now()
         language = store._odoo_language() or "en_US"
         gone = links.filtered(lambda link: link.external_id not in catalog)
         gone.write({"gone_from_catalog": True, "last_read_at": now})
         for link in links - gone:
             product = catalog[link.external_id]
-            title = product.titles.get(store.import_language) or link.cartum_title
+            title = catalog_title(store, product) or link.cartum_title
             link.write(
                 {
                     "cartum_title": title,
@@ -81,7 +82,7 @@ class CartumProductLink(models.Model):
                 }
             )
             if store.update_product_data:
-                values = {"list_price": product.price}
+                values = {"list_price": catalog_price(product)}
                 if title:
                     values["name"] = title
                 link.product_id.with_context(lang=language).write(values)

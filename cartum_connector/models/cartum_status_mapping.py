@@ -3,13 +3,6 @@ from odoo import api, fields, models
 from .. import compat
 from .cartum_store import cartum_language
 
-REPAIR_STATES = [
-    ("draft", "New"),
-    ("confirmed", "Confirmed"),
-    ("under_repair", "Under Repair"),
-    ("done", "Repaired"),
-    ("cancel", "Cancelled"),
-]
 CANCEL_WORDS = ("cancel", "скасов", "отмен", "anulad", "cancelad")
 
 
@@ -17,13 +10,13 @@ class CartumStatusMapping(models.Model):
     _name = "cartum.status.mapping"
     _inherit = "cartum.company.check"
     _description = "Cartum Status Mapping"
-    _order = "store_id, cartum_status_id"
+    _order = "store_id, cartum_status_code"
 
     store_id = fields.Many2one(
         "cartum.store", required=True, ondelete="cascade", index=True, check_company=True
     )
     company_id = fields.Many2one(related="store_id.company_id", store=True, index=True)
-    cartum_status_id = fields.Integer(string="Cartum Status ID", required=True, readonly=True)
+    cartum_status_code = fields.Integer(string="Cartum Status ID", required=True, readonly=True)
     name = fields.Char(string="Cartum Status", required=True, readonly=True)
     titles = fields.Json(
         string="Titles in Cartum", readonly=True, help="The status title in each store language."
@@ -39,24 +32,30 @@ class CartumStatusMapping(models.Model):
         help="Cartum counts orders in this status as finished (delivered).",
     )
     inbound_state = fields.Selection(
-        REPAIR_STATES,
+        selection="_repair_states",
         string="Set Repair To",
         help="When a Cartum order enters this status, the repair order is moved to this "
         "state with its own actions. Empty: the repair order is left as it is.",
     )
     outbound_state = fields.Selection(
-        REPAIR_STATES,
+        selection="_repair_states",
         string="Send When Repair Is",
         help="When a repair order from this store enters this state in Odoo, this status "
         "is set on the Cartum order. Empty: nothing is sent.",
     )
 
     _cartum_status_unique = compat.Constraint(
-        "UNIQUE(store_id, cartum_status_id)", "Each Cartum status is mapped once per store."
+        "UNIQUE(store_id, cartum_status_code)", "Each Cartum status is mapped once per store."
     )
     _outbound_state_unique = compat.Constraint(
         "UNIQUE(store_id, outbound_state)", "Each repair state can send only one Cartum status."
     )
+
+    @api.model
+    def _repair_states(self):
+        """The states of a repair order, as its own field has them, in the user's language (a
+        selection given by a method is not translated by Odoo)."""
+        return self.env["repair.order"]._fields["state"]._description_selection(self.env)
 
     @api.depends("name", "titles")
     @api.depends_context("lang")
@@ -68,7 +67,7 @@ class CartumStatusMapping(models.Model):
     @api.model
     def _sync_from_statuses(self, store, statuses):
         """Create a line, with defaults, for each status not mapped yet; refresh the titles."""
-        existing = {mapping.cartum_status_id: mapping for mapping in store.status_mapping_ids}
+        existing = {mapping.cartum_status_code: mapping for mapping in store.status_mapping_ids}
         new_lines = []
         taken_outbound = {m.outbound_state for m in existing.values() if m.outbound_state}
         first_status_id = min((status.status_id for status in statuses), default=None)
@@ -89,7 +88,7 @@ class CartumStatusMapping(models.Model):
             new_lines.append(
                 {
                     "store_id": store.id,
-                    "cartum_status_id": status.status_id,
+                    "cartum_status_code": status.status_id,
                     "name": title,
                     "titles": titles,
                     "is_successful": status.is_successful,

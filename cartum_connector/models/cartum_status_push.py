@@ -5,7 +5,6 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from .cartum_importer import TRANSIENT_DB_ERRORS
-from .cartum_status_mapping import REPAIR_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -26,7 +25,7 @@ class CartumStatusPush(models.Model):
     """
 
     _name = "cartum.status.push"
-    _inherit = "cartum.company.check"
+    _inherit = ["cartum.company.check", "cartum.action.mixin"]
     _description = "Cartum Status Push"
     _order = "id desc"
 
@@ -37,9 +36,9 @@ class CartumStatusPush(models.Model):
         "cartum.store", required=True, ondelete="cascade", index=True, check_company=True
     )
     company_id = fields.Many2one(related="store_id.company_id", store=True, index=True)
-    cartum_status_id = fields.Integer(string="Cartum Status ID", required=True)
+    cartum_status_code = fields.Integer(string="Cartum Status ID", required=True)
     cartum_status_name = fields.Char(string="Cartum Status")
-    repair_state = fields.Selection(REPAIR_STATES)
+    repair_state = fields.Selection(selection="_repair_states")
     state = fields.Selection(
         [
             ("pending", "Pending"),
@@ -58,6 +57,10 @@ class CartumStatusPush(models.Model):
     sent_at = fields.Datetime(readonly=True)
     last_error = fields.Text(readonly=True)
 
+    @api.model
+    def _repair_states(self):
+        return self.env["cartum.status.mapping"]._repair_states()
+
     @api.constrains("repair_id", "store_id")
     def _check_repair_of_store(self):
         if self.filtered(lambda push: push.repair_id.sudo().cartum_store_id != push.store_id):
@@ -73,13 +76,13 @@ class CartumStatusPush(models.Model):
             mapping = repair.cartum_store_id.status_mapping_ids.filtered(
                 lambda m, state=repair.state: m.outbound_state == state
             )[:1]
-            if not mapping or mapping.cartum_status_id == repair.cartum_status_code:
+            if not mapping or mapping.cartum_status_code == repair.cartum_status_code:
                 continue
             pushes.append(
                 {
                     "repair_id": repair.id,
                     "store_id": repair.cartum_store_id.id,
-                    "cartum_status_id": mapping.cartum_status_id,
+                    "cartum_status_code": mapping.cartum_status_code,
                     "cartum_status_name": mapping.name,
                     "repair_state": repair.state,
                 }
@@ -108,7 +111,7 @@ class CartumStatusPush(models.Model):
                 "The order's status was changed in Cartum to %(cartum)s after Odoo queued "
                 "%(odoo)s: the later change, Cartum's, was kept and %(odoo)s was not sent.",
                 cartum=mapping.name if mapping else repair.cartum_status_code,
-                odoo=waiting[0].cartum_status_name or waiting[0].cartum_status_id,
+                odoo=waiting[0].cartum_status_name or waiting[0].cartum_status_code,
             ),
             subtype_xmlid="mail.mt_note",
         )
@@ -166,11 +169,11 @@ class CartumStatusPush(models.Model):
 
     def _send_to_store(self, store):
         updates = [
-            {"order_id": int(push.repair_id.cartum_external_id), "status": push.cartum_status_id}
+            {"order_id": int(push.repair_id.cartum_external_id), "status": push.cartum_status_code}
             for push in self
         ]
         # Batches Cartum applied keep their results when a later batch fails.
-        results = self.env["cartum.adapter"]._client(store).update_statuses(updates)
+        results = self.env["cartum.adapter"]._update_statuses(store, updates)
         sent = self.browse()
         for push, result in zip(self, results, strict=True):
             if not result.delivered:
@@ -191,15 +194,15 @@ class CartumStatusPush(models.Model):
             pushes.write(
                 {"state": "sent", "sent_at": now, "attempts": attempts, "last_error": False}
             )
-        for status_id, pushes in self.grouped("cartum_status_id").items():
+        for status_id, pushes in self.grouped("cartum_status_code").items():
             pushes.repair_id.with_context(cartum_inbound=True).cartum_status_code = status_id
         mappings = store.with_env(self.env).status_mapping_ids  # titles in the notes' language
-        titles = {mapping.cartum_status_id: mapping.title for mapping in mappings}
+        titles = {mapping.cartum_status_code: mapping.title for mapping in mappings}
         self.repair_id._message_log_batch(
             bodies={
                 push.repair_id.id: self.env._(
                     "Status sent to Cartum as %s.",
-                    titles.get(push.cartum_status_id) or push.cartum_status_id,
+                    titles.get(push.cartum_status_code) or push.cartum_status_code,
                 )
                 for push in self
             }
@@ -211,7 +214,7 @@ class CartumStatusPush(models.Model):
     def _record_refusal(self, reason):
         message = self.env._(
             "Cartum refused the status %(status)s: %(reason)s",
-            status=self.cartum_status_name or self.cartum_status_id,
+            status=self.cartum_status_name or self.cartum_status_code,
             reason=reason,
         )
         self.write({"state": "refused", "attempts": self.attempts + 1, "last_error": message})
@@ -246,7 +249,7 @@ class CartumStatusPush(models.Model):
 
     def action_retry_now(self):
         """Send again now, through the scheduled job: the click does not wait on Cartum."""
-        self.env["cartum.store"]._check_cartum_manager()
+        self._check_cartum_manager()
         self.filtered(lambda push: push.state in ("pending", "failed")).sudo().write(
             {"state": "pending", "next_attempt_at": fields.Datetime.now()}
         )

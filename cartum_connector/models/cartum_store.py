@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import pytz
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from cartum_api import FIRST_LAST, LAST_FIRST
 
@@ -41,10 +41,6 @@ DEFAULT_ADMIN_ORDER_URL = "{url}/edit/orders/{order_id}/"
 # The admin order URL is checked with this website URL, so that its own message is only about
 # the template, never about a bad website URL.
 SAMPLE_STORE_URL = "https://example.com"
-# New orders are searched by creation time from the newest one seen, minus this overlap, so that
-# an order saved late in Cartum (or on a clock at the window's edge) is never missed.
-IMPORT_OVERLAP = timedelta(minutes=30)
-FIRST_IMPORT_PERIOD = timedelta(days=60)
 
 
 def shop_address(url):
@@ -68,7 +64,7 @@ def cartum_language(odoo_language):
 class CartumStore(models.Model):
     _name = "cartum.store"
     _description = "Cartum Store"
-    _inherit = ["mail.thread", "cartum.company.check"]
+    _inherit = ["mail.thread", "cartum.company.check", "cartum.action.mixin"]
     _order = "sequence, name, id"
 
     name = fields.Char(required=True, size=64, tracking=True)
@@ -534,17 +530,6 @@ class CartumStore(models.Model):
         link = template.format(url=(store_url or self.url or "").rstrip("/"), order_id=order_id)
         return link if link.lower().startswith(("http://", "https://")) else None
 
-    def _writeoff_read_period(self):
-        return timedelta(days=max(self.writeoff_read_days, 0))
-
-    @api.model
-    def _check_cartum_manager(self):
-        """Buttons that reach Cartum are for Cartum administrators, also when called by RPC."""
-        if not self.env.su and not self.env.user.has_group("cartum_connector.group_cartum_manager"):
-            raise AccessError(self.env._("Only Cartum administrators can do this."))
-        # Called on stores: they must be within the user's companies too (record rules).
-        self.check_access("write")
-
     def action_test_connection(self):
         """Log in, read statuses and currencies, and say exactly what is wrong, if anything."""
         self.ensure_one()
@@ -570,25 +555,9 @@ class CartumStore(models.Model):
                     "mapping: follow it in the Sync Log."
                 )
             message = f"{message}\n{first_import}"
-        return self._notification(
+        return self._cartum_notification(
             self.env._("Test Connection: %(store)s", store=self.name), message, level
         )
-
-    @api.model
-    def _notification(self, title, message, level):
-        """A notification whose lines stay separate lines."""
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": title,
-                "message": message,
-                "type": level,
-                "sticky": level != "success",
-                "className": "o_cartum_notification",
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
 
     def action_import_now(self):
         """Start the store's scheduled job now, in the background, and open the sync log."""
@@ -609,7 +578,7 @@ class CartumStore(models.Model):
         self.ensure_one()
         self._check_cartum_manager()
         message, level = self.env["cartum.product.link"]._refresh_store(self)
-        return self._notification(
+        return self._cartum_notification(
             self.env._("Product refresh: %(store)s", store=self.name), message, level
         )
 
@@ -661,9 +630,3 @@ class CartumStore(models.Model):
             "cartum_connector.cartum_sync_failure_action",
             [("store_id", "=", self.id), ("state", "=", "open")],
         )
-
-    def _import_window_start(self):
-        """Where the next search for new orders starts, in UTC (with an overlap)."""
-        if self.import_cursor:
-            return self.import_cursor - IMPORT_OVERLAP
-        return fields.Datetime.now() - FIRST_IMPORT_PERIOD

@@ -4,7 +4,7 @@ from odoo.exceptions import UserError, ValidationError
 
 class CartumSyncFailure(models.Model):
     _name = "cartum.sync.failure"
-    _inherit = "cartum.company.check"
+    _inherit = ["cartum.company.check", "cartum.action.mixin"]
     _description = "Cartum Order That Failed to Sync"
     _order = "id desc"
 
@@ -54,7 +54,7 @@ class CartumSyncFailure(models.Model):
 
     def action_retry(self):
         """Read the orders again from Cartum and import them; a success resolves the line."""
-        self.env["cartum.store"]._check_cartum_manager()
+        self._check_cartum_manager()
         retryable = self.filtered(lambda failure: failure.state == "open" and failure.external_id)
         if not retryable:
             raise UserError(self.env._("There is no open failure with a Cartum order to retry."))

@@ -112,18 +112,22 @@ class CartumSyncRun(models.Model):
             ids = dict.fromkeys(run.failure_ids.sorted("id").mapped("external_id"))
             run.failed_external_ids = ", ".join(id_ for id_ in ids if id_) or False
 
-    def _add_external_ids(self, imported=(), updated=(), unchanged=()):
-        """Keep which orders the run touched, by their Cartum number."""
+    def _count_orders(self, imported=(), updated=(), unchanged=()):
+        """Count the orders the run imported, updated or found unchanged, and keep which ones,
+        by their Cartum number."""
         self.ensure_one()
         vals = {}
-        for field_name, new_ids in (
-            ("imported_external_ids", imported),
-            ("updated_external_ids", updated),
-            ("unchanged_external_ids", unchanged),
+        for kind, new_ids in (
+            ("imported", imported),
+            ("updated", updated),
+            ("unchanged", unchanged),
         ):
             if new_ids:
-                known = (self[field_name] or "").split(", ") if self[field_name] else []
-                vals[field_name] = ", ".join(known + [str(id_) for id_ in new_ids])
+                known = self[f"{kind}_external_ids"]
+                vals[f"{kind}_count"] = self[f"{kind}_count"] + len(new_ids)
+                vals[f"{kind}_external_ids"] = ", ".join(
+                    ([known] if known else []) + [str(id_) for id_ in new_ids]
+                )
         if vals:
             self.write(vals)
 

@@ -97,7 +97,7 @@ class RepairOrder(models.Model):
     def _compute_cartum_status_name(self):
         for repair in self:
             mapping = repair.cartum_store_id.status_mapping_ids.filtered(
-                lambda m, code=repair.cartum_status_code: m.cartum_status_id == code
+                lambda m, code=repair.cartum_status_code: m.cartum_status_code == code
             )
             repair.cartum_status_name = mapping[:1].title or (
                 str(repair.cartum_status_code) if repair.cartum_store_id else False
@@ -162,7 +162,7 @@ class RepairOrder(models.Model):
         it as superuser. Anyone else, administrators included, is refused."""
         forged = CARTUM_LINK_FIELDS & set(field_names)
         if forged and not self.env.su:
-            raise UserError(
+            raise AccessError(
                 self.env._(
                     "The Cartum fields of a repair order (%(fields)s) are set by the Cartum "
                     "connector only.",
@@ -173,15 +173,43 @@ class RepairOrder(models.Model):
     def _cartum_parts(self):
         """The live parts that came from the Cartum order's lines, by (line key, unit price)."""
         return {
-            part_key(move.cartum_line_key or move.cartum_article, move.price_unit): move
+            part_key(move.cartum_line_key, move.price_unit): move
             for move in self.move_ids
-            if (move.cartum_line_key or move.cartum_article)
-            and move.repair_line_type == "add"
-            and move.state != "cancel"
+            if move.cartum_line_key and move.repair_line_type == "add" and move.state != "cancel"
         }
 
     def _cartum_state_label(self, state):
         return dict(self._fields["state"]._description_selection(self.env)).get(state, state)
+
+    def _cartum_move_to_state(self, target):
+        """Reach ``target`` through the repair order's own actions, or raise UserError."""
+        allowed_from = {
+            "draft": ("cancel",),
+            "confirmed": ("draft",),
+            "under_repair": ("draft", "confirmed"),
+            "done": ("draft", "confirmed", "under_repair"),
+            "cancel": ("draft", "confirmed", "under_repair"),
+        }
+        refused = self.filtered(lambda repair: repair.state not in allowed_from[target])
+        if refused:
+            raise UserError(
+                self.env._(
+                    "A repair order that is %(state)s cannot become %(target)s.",
+                    state=refused[0]._cartum_state_label(refused[0].state),
+                    target=refused[0]._cartum_state_label(target),
+                )
+            )
+        if target == "draft":
+            self.action_repair_cancel_draft()
+        elif target == "confirmed":
+            self._action_repair_confirm()
+        elif target == "under_repair":
+            self.action_repair_start()
+        elif target == "done":
+            self.filtered(lambda repair: repair.state != "under_repair").action_repair_start()
+            self.action_repair_end()
+        else:
+            self.action_repair_cancel()
 
     # -- manual refresh ---------------------------------------------------------------------
 
@@ -263,7 +291,7 @@ class RepairOrder(models.Model):
                         order=repair.display_name,
                     )
                 )
-        return self.env["cartum.store"]._notification(
+        return self.env["cartum.action.mixin"]._cartum_notification(
             self.env._("Update from Cartum"),
             "\n".join(lines),
             "warning" if skipped or failed or reasons else "success",

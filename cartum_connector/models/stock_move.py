@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 
+from .cartum_order_mapper import line_article
 from .repair_order import REPAIRS_BEING_DONE
 
 # Fields of a part that a user edits, the repair it is on and the keys the import finds it by;
@@ -22,8 +23,7 @@ class StockMove(models.Model):
 
     cartum_article = fields.Char(
         string="Cartum SKU",
-        readonly=True,
-        copy=False,
+        compute="_compute_cartum_article",
         help="Item code (article) of the Cartum order line this part comes from.",
     )
     cartum_line_key = fields.Char(
@@ -33,6 +33,11 @@ class StockMove(models.Model):
         help="The article of the Cartum line this part comes from, or its title when it has "
         "none: with the unit price, it finds the part again when the order changes.",
     )
+
+    @api.depends("cartum_line_key")
+    def _compute_cartum_article(self):
+        for move in self:
+            move.cartum_article = line_article(move.cartum_line_key or "") or False
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -6,4 +6,5 @@ from . import test_store
 from . import test_sync
 from . import test_tours
 from . import test_trust
+from . import test_upgrade
 from . import test_lines

@@ -12,8 +12,6 @@ from odoo.tools import config
 from cartum_sandbox import CartumSandbox, SandboxStore
 from cartum_sandbox.seed import phone_formats
 
-from .common import SandboxHttp
-
 CUSTOMERS = 12
 ARTICLES = 8
 ORDERS = 40
@@ -64,7 +62,7 @@ class CronWorker:
 
 
 @tagged("post_install", "-at_install")
-class TestStoresImportAtOnce(SandboxHttp, TransactionCase):
+class TestStoresImportAtOnce(TransactionCase):
     """Two stores' scheduled imports at the same moment, as two cron workers run them: each in
     its own process, with its own registry, cursor and transaction on the real database,
     against its own sandbox. The stores sell to the same customers the same products. What the

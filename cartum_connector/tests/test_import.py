@@ -252,7 +252,7 @@ class TestImport(CartumCase):
         self.assertEqual(self.repair_of(1006).state, "draft")  # New
         self.assertEqual(self.repair_of(1002).state, "confirmed")  # Shipping: default Confirmed
         self.assertEqual(self.repair_of(1004).state, "cancel")  # Canceled
-        mapping = self.store.status_mapping_ids.filtered(lambda m: m.cartum_status_id == 7)
+        mapping = self.store.status_mapping_ids.filtered(lambda m: m.cartum_status_code == 7)
         self.assertEqual(mapping.name, "Очікує запчастину")  # the store's custom status
         mapping.inbound_state = "under_repair"
         self.shop.set_status(1006, 7)
@@ -269,7 +269,7 @@ class TestImport(CartumCase):
         self.shop.add_status(9, {"ua": "Передано майстру", "en": "With the technician"})
         self.shop.set_status(1001, 9)
         self.run_import()
-        mapping = self.store.status_mapping_ids.filtered(lambda m: m.cartum_status_id == 9)
+        mapping = self.store.status_mapping_ids.filtered(lambda m: m.cartum_status_code == 9)
         self.assertEqual((mapping.name, mapping.inbound_state), ("Передано майстру", "confirmed"))
         self.assertEqual(mapping.titles, {"ua": "Передано майстру", "en": "With the technician"})
         self.assertEqual(self.repair_of(1001).cartum_status_name, "With the technician")
@@ -419,4 +419,5 @@ class TestImport(CartumCase):
     def test_import_window_overlaps_the_cursor(self):
         self.run_import()
         cursor = self.store.import_cursor
-        self.assertEqual(self.store._import_window_start(), cursor - timedelta(minutes=30))
+        window_start = self.env["cartum.importer"]._window_start(self.store)
+        self.assertEqual(window_start, cursor - timedelta(minutes=30))

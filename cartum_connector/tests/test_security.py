@@ -44,13 +44,13 @@ class TestCartumLinkCannotBeForged(CartumCase):
             for name, value in forged.items():
                 with (
                     self.subTest(user=user.login, field=name),
-                    self.assertRaises(UserError) as caught,
+                    self.assertRaises(AccessError) as caught,
                     self.env.cr.savepoint(),
                 ):
                     repair.with_user(user).write({name: value})
                 self.assertIn("Cartum connector only", str(caught.exception))
         # The form saves through web_save, RPC through write: both refused.
-        with self.assertRaises(UserError), self.env.cr.savepoint():
+        with self.assertRaises(AccessError), self.env.cr.savepoint():
             repair.with_user(self.admin).web_save({"cartum_external_id": "4242"}, {})
         # Fields shown in debug mode only: an administrator in debug mode is refused too.
         with patch("odoo.addons.base.models.res_users.request", DEBUG_REQUEST):
@@ -63,12 +63,12 @@ class TestCartumLinkCannotBeForged(CartumCase):
                 value = 4 if name == "cartum_status_code" else "forged"
                 with (
                     self.subTest(field=name),
-                    self.assertRaises(UserError),
+                    self.assertRaises(AccessError),
                     self.env.cr.savepoint(),
                 ):
                     repair.with_user(self.admin).write({name: value})
         # Nor can a repair order be created already linked to a Cartum order.
-        with self.assertRaises(UserError), self.env.cr.savepoint():
+        with self.assertRaises(AccessError), self.env.cr.savepoint():
             self.env["repair.order"].with_user(self.admin).create(
                 {"cartum_store_id": self.store.id, "cartum_external_id": "4242"}
             )
@@ -86,7 +86,7 @@ class TestCartumLinkCannotBeForged(CartumCase):
             duplicate = repair.with_user(user).copy()
             values = self.link_values(duplicate)
             self.assertFalse(any(values.values()), values)
-        with self.assertRaises(UserError), self.env.cr.savepoint():
+        with self.assertRaises(AccessError), self.env.cr.savepoint():
             repair.with_user(self.parts_user).copy({"cartum_external_id": "4242"})
 
     def test_only_parts_permission_deletes_or_duplicates_cartum_orders(self):
@@ -620,7 +620,7 @@ class TestCompaniesApart(CartumCase):
                 {"inbound_state": "cancel"}
             ),
             "new mapping": lambda: self.as_b(self.env["cartum.status.mapping"]).create(
-                {"store_id": store_a.id, "cartum_status_id": 99, "name": "Forged"}
+                {"store_id": store_a.id, "cartum_status_code": 99, "name": "Forged"}
             ),
         }
         for name, action in actions.items():
@@ -657,7 +657,7 @@ class TestCompaniesApart(CartumCase):
         company_a = self.company.id
         attempts = {
             "push for A's repair": lambda: Env["cartum.status.push"].create(
-                {"repair_id": repair_a.id, "store_id": self.store_b.id, "cartum_status_id": 2}
+                {"repair_id": repair_a.id, "store_id": self.store_b.id, "cartum_status_code": 2}
             ),
             "push moved to A's repair": lambda: push_b.with_env(Env).write(
                 {"repair_id": repair_a.id}

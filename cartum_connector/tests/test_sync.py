@@ -25,7 +25,7 @@ class TestStatusPush(CartumCase):
         return [u["status"] for u in self.shop.status_updates if u["order_id"] == order_id]
 
     def test_push_on_each_state_transition(self):
-        waiting = self.store.status_mapping_ids.filtered(lambda m: m.cartum_status_id == 7)
+        waiting = self.store.status_mapping_ids.filtered(lambda m: m.cartum_status_code == 7)
         waiting.outbound_state = "under_repair"
         repair = self.repair_of(1006)  # New in Cartum, draft in Odoo
         repair.action_validate()
@@ -47,7 +47,7 @@ class TestStatusPush(CartumCase):
         # Cancelled orders cannot be edited in Cartum: the second push is refused and noted.
         self.assertEqual(self.pushed(1007), [4])
         refused = self.Push.search([("repair_id", "=", other.id), ("state", "=", "refused")])
-        self.assertEqual(refused.cartum_status_id, 1)
+        self.assertEqual(refused.cartum_status_code, 1)
         self.assertIn("Cartum refused", other.message_ids[0].body)
 
     def test_push_leaves_through_its_job_triggered_by_the_change(self):
