@@ -68,6 +68,43 @@ def commit_cron_progress(env, done, remaining):
         env.cr.commit()  # pylint: disable=invalid-commit
 
 
+def unlink_in_batches(model, domain, batch_size):
+    """Delete the records of ``model`` that match ``domain``, ``batch_size`` at a time (as
+    Odoo's own garbage collectors and OCA's queue_job do), for an ``@api.autovacuum`` method.
+    Returns ``(deleted, remaining)``: 19.0's vacuum cleaner calls the method again while
+    ``remaining``; 18.0's ignores it.
+
+    Only in a scheduled job (``cron_id`` in the context: the autovacuum job, the one caller;
+    19.0 refuses to vacuum outside a job) is each batch committed before the next, so a year of
+    history is many short transactions, and what is deleted stays deleted if the job is
+    stopped. Anywhere else nothing is committed: the caller owns its transaction, and a test's
+    cursor refuses a commit."""
+    in_job = bool(model.env.context.get("cron_id"))
+    deleted = 0
+    while True:
+        records = model.search(domain, limit=batch_size)
+        records.unlink()
+        deleted += len(records)
+        if len(records) < batch_size:
+            return deleted, False
+        if in_job and not commit_vacuum_batch(model.env):
+            return deleted, True
+
+
+def commit_vacuum_batch(env):
+    """Commit a batch of the autovacuum job; False when 19.0's job is out of time (its vacuum
+    cleaner then calls the method again in the job's next run).
+
+    On 19.0 ``ir.cron._commit_progress()`` with nothing processed commits and answers the time
+    left, and leaves alone the cleaner's progress, which counts methods, not records (so not
+    ``commit_cron_progress``). 18.0's cleaner has no progress nor time limit: a plain commit,
+    as it does after each method."""
+    if SERIES >= 19:
+        return bool(env["ir.cron"]._commit_progress())
+    env.cr.commit()  # pylint: disable=invalid-commit
+    return True
+
+
 def read_group(model, domain, groupby):
     """The public grouped read the web client calls, grouped by one field: a list of dicts
     with ``groupby``'s value, ``(id, name)`` for a many2one. 19.0 deprecates ``read_group``."""

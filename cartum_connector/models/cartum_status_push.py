@@ -4,6 +4,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .. import compat
 from .cartum_importer import TRANSIENT_DB_ERRORS
 
 _logger = logging.getLogger(__name__)
@@ -12,6 +13,8 @@ MAX_ATTEMPTS = 12
 MAX_RETRY_DELAY = timedelta(hours=6)
 # Housekeeping: pushes that are no longer pending are kept 30 days.
 FINISHED_PUSH_KEEP = timedelta(days=30)
+# Pushes deleted per batch by the autovacuum, committed one by one in the job.
+GC_BATCH_SIZE = 1000
 
 
 class CartumStatusPush(models.Model):
@@ -240,12 +243,14 @@ class CartumStatusPush(models.Model):
 
     @api.autovacuum
     def _gc_finished_pushes(self):
-        self.search(
+        return compat.unlink_in_batches(
+            self,
             [
                 ("state", "!=", "pending"),
                 ("write_date", "<", fields.Datetime.now() - FINISHED_PUSH_KEEP),
-            ]
-        ).unlink()
+            ],
+            GC_BATCH_SIZE,
+        )
 
     def action_retry_now(self):
         """Send again now, through the scheduled job: the click does not wait on Cartum."""

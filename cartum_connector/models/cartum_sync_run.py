@@ -6,10 +6,14 @@ from odoo.tools import format_datetime
 
 from cartum_api import CartumError
 
+from .. import compat
+
 # Housekeeping: runs that found nothing are kept a week, others three months (unless they
 # have open failures).
 EMPTY_RUN_KEEP = timedelta(days=7)
 RUN_KEEP = timedelta(days=90)
+# Runs deleted per batch by the autovacuum, committed one by one in the job.
+GC_BATCH_SIZE = 1000
 
 
 class CartumSyncRun(models.Model):
@@ -223,15 +227,22 @@ class CartumSyncRun(models.Model):
             ("failed_count", "=", 0),
             ("state", "in", ("done", "skipped")),
         ]
-        self.search([("started_at", "<", now - EMPTY_RUN_KEEP), *empty]).unlink()
-        self.search(
+        deleted, remaining = compat.unlink_in_batches(
+            self, [("started_at", "<", now - EMPTY_RUN_KEEP), *empty], GC_BATCH_SIZE
+        )
+        if remaining:
+            return deleted, remaining
+        more, remaining = compat.unlink_in_batches(
+            self,
             [
                 ("started_at", "<", now - RUN_KEEP),
                 ("state", "!=", "running"),
                 "!",
                 ("failure_ids.state", "=", "open"),
-            ]
-        ).unlink()
+            ],
+            GC_BATCH_SIZE,
+        )
+        return deleted + more, remaining
 
     def action_retry_failures(self):
         return self.failure_ids.filtered(lambda failure: failure.state == "open").action_retry()
