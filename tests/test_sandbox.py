@@ -561,6 +561,22 @@ def test_the_store_is_kept_across_a_restart(tmp_path):
     assert again.languages == shop.languages
 
 
+def test_restore_puts_the_data_back_and_keeps_the_tokens(store, token):
+    """What test classes that import once do between their tests."""
+    saved = store.snapshot()
+    first_id = store.add_order(lines=[("DSP-IP13", 1)])["order_id"]
+    store.set_status(1006, 3)
+    store.faults.fail_next(1)
+    store.restore(saved)
+    assert first_id not in store.orders
+    assert store.orders[1006]["stat_status"] != 3
+    assert not store.faults.take_server_error()
+    assert store.token_is_valid(token)
+    assert store.add_order(lines=[("DSP-IP13", 1)])["order_id"] == first_id
+    store.restore(saved)
+    assert first_id not in store.orders  # restore took a copy: the saved data is unchanged
+
+
 def test_the_command_line_keeps_its_state_file(tmp_path):
     state = tmp_path / "sandbox-state.json"
     command = [sys.executable, "-m", "cartum_sandbox", "--port", "0", "--state", str(state)]

@@ -6,8 +6,15 @@ from .. import compat
 
 
 class CartumSetup:
-    """A company in UAH in Ukraine, a Cartum store record, and per test a fresh sandbox store
-    (the demo shop) served over HTTP on 127.0.0.1. Shared by the model tests and the tours."""
+    """A company in UAH in Ukraine, a Cartum store record, and the demo shop served by a sandbox
+    over HTTP on 127.0.0.1. Shared by the model tests and the tours.
+
+    By default each test gets a fresh sandbox. A class whose tests all start from the store's
+    first import sets ``first_import_in_class``: the sandbox and the import are then made once,
+    in setUpClass, and each test starts from what the import made and from the shop as it was
+    then (``first_run`` is that import's run)."""
+
+    first_import_in_class = False
 
     @classmethod
     def _set_up_company_and_store(cls, responsible_users):
@@ -29,15 +36,32 @@ class CartumSetup:
             }
         )
 
+    @classmethod
+    def _import_once_for_the_class(cls):
+        cls.shop = demo_store()
+        cls.sandbox = CartumSandbox(cls.shop).start()
+        cls.addClassCleanup(cls.sandbox.stop)
+        cls.store.url = cls.sandbox.base_url
+        cls._back_off_briefly()
+        cls.first_run = cls.env["cartum.importer"]._run(cls.store, trigger="manual")
+        cls.shop_after_import = cls.shop.snapshot()
+
+    @classmethod
+    def _back_off_briefly(cls):
+        # Retries back off for milliseconds, not seconds, against the local sandbox.
+        cls.env["cartum.adapter"]._client(cls.store).backoff_base = 0.01
+
     def setUp(self):
         super().setUp()
-        self.shop = demo_store()
-        self.sandbox = CartumSandbox(self.shop)
-        self.sandbox.start()
-        self.addCleanup(self.sandbox.stop)
-        self.store.url = self.sandbox.base_url
-        # Retries back off for milliseconds, not seconds, against the local sandbox.
-        self.env["cartum.adapter"]._client(self.store).backoff_base = 0.01
+        if self.first_import_in_class:
+            # What the previous test changed in Cartum is undone.
+            self.shop.restore(self.shop_after_import)
+        else:
+            self.shop = demo_store()
+            self.sandbox = CartumSandbox(self.shop).start()
+            self.addCleanup(self.sandbox.stop)
+            self.store.url = self.sandbox.base_url
+        self._back_off_briefly()
 
     def repair_of(self, order_id, store=None):
         return self.env["repair.order"].search(
@@ -63,6 +87,8 @@ class CartumCase(CartumSetup, TransactionCase):
         )
         cls.repair_user = new_test_user(cls.env, "repair_user", groups="stock.group_stock_user")
         cls._set_up_company_and_store(cls.manager)
+        if cls.first_import_in_class:
+            cls._import_once_for_the_class()
 
     def run_import(self, store=None, **kwargs):
         store = store or self.store

@@ -51,10 +51,10 @@ def main(argv=None):
     # SIGTERM (e.g. from a test or a process manager) stops as cleanly as Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
     with CartumSandbox(store, arguments.host, arguments.port, arguments.access_log) as sandbox:
-        print(f"Cartum sandbox: {sandbox.base_url}", flush=True)
-        print(f"login: {store.login}", flush=True)
-        print(f"password: {store.password}", flush=True)
-        try:
+        try:  # a stop may come as soon as the address is printed
+            print(f"Cartum sandbox: {sandbox.base_url}", flush=True)
+            print(f"login: {store.login}", flush=True)
+            print(f"password: {store.password}", flush=True)
             threading.Event().wait()
         except KeyboardInterrupt:
             print("Stopping.", flush=True)

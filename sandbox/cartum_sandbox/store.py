@@ -279,6 +279,20 @@ class SandboxStore:
         self.faults = Faults()
         self.requests = []
 
+    def snapshot(self):
+        """A copy of the store's data, for ``restore``."""
+        with self._lock:
+            return copy.deepcopy(self.__getstate__())
+
+    def restore(self, snapshot):
+        """Put back the data of a ``snapshot`` (which stays as it is), with no fault armed and
+        an empty request log; the tokens issued stay valid."""
+        state = copy.deepcopy(snapshot)
+        with self._lock:
+            self.__dict__.update(state)
+            self.faults.reset()
+            self.requests.clear()
+
     def save(self, path):
         """Write the store's data to ``path``, as JSON, for load() after a restart."""
         with self._lock:
