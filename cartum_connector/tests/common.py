@@ -37,12 +37,16 @@ class CartumSetup:
         )
 
     @classmethod
-    def _import_once_for_the_class(cls):
+    def _serve_the_demo_shop_for_the_class(cls):
         cls.shop = demo_store()
         cls.sandbox = CartumSandbox(cls.shop).start()
         cls.addClassCleanup(cls.sandbox.stop)
         cls.store.url = cls.sandbox.base_url
         cls._back_off_briefly()
+
+    @classmethod
+    def _import_once_for_the_class(cls):
+        cls._serve_the_demo_shop_for_the_class()
         cls.first_run = cls.env["cartum.importer"]._run(cls.store, trigger="manual")
         cls.shop_after_import = cls.shop.snapshot()
 

@@ -20,6 +20,8 @@ class TestCartumTours(CartumSetup, HttpCase):
 
     browser_size = "1440x900"
 
+    first_import_in_class = True
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -27,47 +29,48 @@ class TestCartumTours(CartumSetup, HttpCase):
         compat.load_static_paths()
         cls.admin = cls.env.ref("base.user_admin")
         cls._set_up_company_and_store(cls.admin)
-
-    def setUp(self):
-        super().setUp()
+        cls._serve_the_demo_shop_for_the_class()
         # Three orders the first import cannot take (not in the company currency), fixed in
         # Cartum right after: their failures stay open until someone presses a Retry button.
-        for _i in range(3):
-            self.shop.add_order(lines=[("DSP-IP13", 1)], currency="USD")
-        self.usd_orders = sorted(self.shop.orders)[-3:]
-        self.assertEqual(self.usd_orders, [1008, 1009, 1010])
-        self.first_run = self.env["cartum.importer"]._run(self.store, trigger="manual")
-        for order_id in self.usd_orders:
-            self.shop.edit_order(order_id, currency="UAH")
-        self.failures = self.first_run.failure_ids
-        self.assertEqual(sorted(self.failures.mapped("external_id")), ["1008", "1009", "1010"])
-        self.assertEqual(set(self.failures.mapped("state")), {"open"})
+        cls.usd_orders = [
+            cls.shop.add_order(lines=[("DSP-IP13", 1)], currency="USD")["order_id"]
+            for _i in range(3)
+        ]
+        cls.first_run = cls.env["cartum.importer"]._run(cls.store, trigger="manual")
+        for order_id in cls.usd_orders:
+            cls.shop.edit_order(order_id, currency="UAH")
+        cls.failures = cls.first_run.failure_ids
         # A status waiting in the outbox, its next attempt far away.
-        self.repair_of(1006).action_validate()
-        self.push = self.env["cartum.status.push"].search(
-            [("repair_id", "=", self.repair_of(1006).id)]
-        )
-        self.push.write({"attempts": 3, "next_attempt_at": FAR_RETRY, "last_error": "Sandbox down"})
+        repair = cls.env["repair.order"].search([("cartum_external_id", "=", "1006")])
+        repair.action_validate()
+        cls.push = cls.env["cartum.status.push"].search([("repair_id", "=", repair.id)])
+        cls.push.write({"attempts": 3, "next_attempt_at": FAR_RETRY, "last_error": "Sandbox down"})
         # A second store that never synced: its only run failed. Another shop (one shop is one
         # store): the demo shop again, at another address.
-        second_sandbox = CartumSandbox(self.shop)
-        second_sandbox.start()
-        self.addCleanup(second_sandbox.stop)
-        self.second_store = self.env["cartum.store"].create(
+        second_sandbox = CartumSandbox(cls.shop).start()
+        cls.addClassCleanup(second_sandbox.stop)
+        cls.second_store = cls.env["cartum.store"].create(
             {
                 "name": "Second shop",
                 "url": second_sandbox.base_url,
                 "login": "demo-api",
                 "password": "demo-secret",
-                "responsible_user_ids": self.admin.ids,
+                "responsible_user_ids": cls.admin.ids,
             }
         )
-        self.env["cartum.sync.run"].create(
-            {"store_id": self.second_store.id, "trigger": "first"}
+        cls.env["cartum.sync.run"].create(
+            {"store_id": cls.second_store.id, "trigger": "first"}
         )._finish("failed", "The import stopped: Cartum answered HTTP 503.")
         # The run's name follows the user's time zone, as the form does in the browser: Odoo
         # sets TZ=UTC, and the browser it starts inherits it.
-        self.admin.tz = "UTC"
+        cls.admin.tz = "UTC"
+        cls.shop_after_import = cls.shop.snapshot()
+
+    def test_the_tours_start_from_three_open_failures_and_a_waiting_push(self):
+        self.assertEqual(self.usd_orders, [1008, 1009, 1010])
+        self.assertEqual(sorted(self.failures.mapped("external_id")), ["1008", "1009", "1010"])
+        self.assertEqual(set(self.failures.mapped("state")), {"open"})
+        self.assertEqual(self.push.state, "pending")
 
     def cron_triggers(self, cron):
         return self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
