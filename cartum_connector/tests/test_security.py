@@ -1,3 +1,4 @@
+import logging
 from contextlib import closing
 from types import SimpleNamespace
 from unittest.mock import patch
@@ -408,71 +409,40 @@ class TestApiPassword(CartumCase):
 
 
 @tagged("post_install", "-at_install")
-class TestPhoneKey(CartumCase):
-    PHONE = "501 234 567"  # a national number: its key depends on the country
+class TestSecretsStayHidden(CartumCase):
+    def test_secrets_stay_out_of_logs_chatter_and_messages(self):
+        self.store.password = "s3cret-that-must-not-leak"
+        self.shop.expire_tokens()
+        records = []
+        handler = logging.Handler(logging.DEBUG)
+        handler.emit = records.append
+        for name in ("cartum_api", "odoo.addons.cartum_connector"):
+            logger = logging.getLogger(name)
+            logger.addHandler(handler)
+            self.addCleanup(logger.removeHandler, handler)
+            self.addCleanup(logger.setLevel, logger.level)
+            logger.setLevel(logging.DEBUG)
+        message = self.store.action_test_connection()["params"]["message"]
+        run = self.run_import()
+        self.assertIn("refused the login", message)
+        self.assertIn("refused the API login", run.message)
+        self.assertTrue(records, "the refused login is logged")
+        texts = [message, run.message, self.store.connection_message]
+        texts += [record.getMessage() for record in records]
+        texts += self.store.message_ids.mapped("body")
+        texts += self.store.message_ids.tracking_value_ids.mapped("new_value_char")
+        for text in texts:
+            self.assertNotIn("s3cret-that-must-not-leak", str(text))
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.ua, cls.pl, cls.de = (cls.env.ref(f"base.{code}") for code in ("ua", "pl", "de"))
-        cls.main_company = cls.env.ref("base.main_company")
-        cls.main_company.country_id = cls.ua
-        cls.polish = cls.env["res.company"].create({"name": "Polish shop", "country_id": cls.pl.id})
-        cls.polish_user = new_test_user(
-            cls.env,
-            "polish_user",
-            groups="base.group_user,base.group_partner_manager",
-            company_id=cls.polish.id,
-            company_ids=[cls.polish.id],
-        )
-
-    def test_key_follows_contact_then_company_then_main_company_country(self):
-        Partner = self.env["res.partner"].with_user(self.polish_user)
-        self.assertEqual(Partner.env.company, self.polish)
-        # Created by a user of the Polish company: still read in the main company's country.
-        loose = Partner.create({"name": "No country", "phone": self.PHONE})
-        self.assertFalse(loose.company_id or loose.country_id)
-        self.assertEqual(loose.cartum_phone_key, "380501234567")
-        # Computed the same by a user of the main company.
-        same = self.env["res.partner"].create({"name": "No country either", "phone": self.PHONE})
-        self.assertEqual(same.cartum_phone_key, "380501234567")
-        # The contact's company's country, then its own country, first.
-        of_company = Partner.create(
-            {"name": "Of the Polish shop", "phone": self.PHONE, "company_id": self.polish.id}
-        )
-        self.assertEqual(of_company.cartum_phone_key, "48501234567")
-        of_company.country_id = self.de
-        self.assertEqual(of_company.cartum_phone_key, "49501234567")
-        of_company.country_id = False
-        self.assertEqual(of_company.cartum_phone_key, "48501234567")
-        # Recomputed when the company's country changes.
-        self.polish.country_id = self.de
-        self.env.flush_all()
-        self.env.invalidate_all()
-        self.assertEqual(of_company.cartum_phone_key, "49501234567")
-        self.assertEqual(loose.cartum_phone_key, "380501234567")
-        self.assertEqual(
-            self.env["res.partner"].search([("cartum_phone_key", "=", "49501234567")]), of_company
-        )
-
-    def test_key_follows_the_main_company_country(self):
-        loose = (
-            self.env["res.partner"]
-            .with_user(self.polish_user)
-            .create({"name": "No country", "phone": self.PHONE})
-        )
-        own = self.env["res.partner"].create(
-            {"name": "Own country", "phone": self.PHONE, "country_id": self.ua.id}
-        )
-        self.assertEqual(loose.cartum_phone_key, "380501234567")
-        self.main_company.country_id = self.pl
-        self.env.flush_all()
-        self.env.invalidate_all()
-        self.assertEqual(loose.cartum_phone_key, "48501234567")
-        self.assertEqual(own.cartum_phone_key, "380501234567")
-        self.assertEqual(
-            self.env["res.partner"].search([("cartum_phone_key", "=", "48501234567")]), loose
-        )
+    def test_plain_repair_user_cannot_read_the_password(self):
+        store = self.store.with_user(self.repair_user)
+        self.assertEqual(store.name, "Demo shop")
+        with self.assertRaises(AccessError):
+            store.read(["password"])
+        self.assertEqual(self.store.with_user(self.manager).password, "demo-secret")
+        for button in ("action_test_connection", "action_import_now"):
+            with self.assertRaises(AccessError):
+                getattr(store, button)()
 
 
 @tagged("post_install", "-at_install")
@@ -914,6 +884,44 @@ class TestPartsStayLocked(CartumCase):
         self.assertEqual(repair.move_id.product_id, phone)
         self.assertEqual(repair.move_id.repair_id, self.repair)
         self.assertNotIn(repair.move_id, repair.move_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestPartsNeedThePermission(CartumCase):
+    def setUp(self):
+        super().setUp()
+        self.run_import()
+
+    def test_plain_repair_user_cannot_touch_parts_nor_refresh(self):
+        repair = self.repair_of(1006).with_user(self.repair_user)
+        move = repair.move_ids[0]
+        with self.assertRaises(AccessError):
+            move.product_uom_qty = 7
+        with self.assertRaises(AccessError):
+            move.unlink()
+        with self.assertRaises(AccessError):
+            self.env["stock.move"].with_user(self.repair_user).create(
+                {
+                    "repair_id": repair.id,
+                    "repair_line_type": "add",
+                    "product_id": move.product_id.id,
+                    "product_uom_qty": 1,
+                }
+            )
+        with self.assertRaises(AccessError):
+            repair.action_cartum_refresh()
+        self.assertTrue(repair.cartum_parts_locked)
+        # The repair itself still moves on in their hands, up to the write-off.
+        repair.action_validate()
+        self.assertEqual(repair.state, "confirmed")
+        other = self.repair_of(1001).with_user(self.repair_user)
+        other.action_repair_start()
+        other.action_repair_end()
+        self.assertEqual(other.state, "done")
+        # With the permission, parts can be changed.
+        parts_move = move.with_user(self.parts_user)
+        parts_move.product_uom_qty = 7
+        self.assertEqual(move.product_uom_qty, 7)
 
 
 @tagged("post_install", "-at_install")

@@ -1,7 +1,7 @@
 from contextlib import contextmanager
 
-from odoo.exceptions import ValidationError
-from odoo.tests import tagged
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import new_test_user, tagged
 
 from cartum_sandbox import CartumSandbox, demo_store
 
@@ -64,3 +64,116 @@ class TestOneShopOneStore(CartumCase):
         self.run_import(store=second)
         self.assertEqual(self.repair_of(1001).name, "WEB-1001")
         self.assertEqual(self.repair_of(1001, store=second).name, "WEB2-1001")
+
+
+@tagged("post_install", "-at_install")
+class TestStoreConnectionAndButtons(CartumCase):
+    def test_test_connection_says_what_is_wrong(self):
+        def test_connection():
+            params = self.store.action_test_connection()["params"]
+            return params["type"], params["message"]
+
+        level, message = test_connection()
+        self.assertEqual((level, self.store.connection_state), ("success", "ok"))
+        self.assertIn("6 statuses read", message)
+        self.assertEqual(self.store.available_languages, "en,ua")
+
+        self.shop.password = "changed-in-the-store"
+        self.shop.expire_tokens()
+        level, message = test_connection()
+        self.assertEqual((level, self.store.connection_state), ("danger", "error"))
+        self.assertIn("refused the login demo-api", message)
+        self.assertNotIn("demo-secret", message)
+        self.assertEqual(self.store.connection_message, message)
+        self.shop.password = "demo-secret"
+
+        self.shop.api_enabled = False
+        self.assertIn("answers, but not its API", test_connection()[1])
+        self.shop.api_enabled = True
+
+        self.shop.currencies[0]["default"] = 0
+        self.shop.add_currency("USD", 41.5)
+        self.shop.currencies[-1]["default"] = 1
+        level, message = test_connection()
+        self.assertEqual(level, "danger")
+        self.assertIn("sells in USD", message)
+        self.assertIn("UAH", message)
+
+        self.store.url = "http://127.0.0.1:9"
+        self.env["cartum.adapter"]._client(self.store).backoff_base = 0.01
+        self.assertIn("cannot be reached", test_connection()[1])
+
+    def test_test_connection_says_the_first_import_started(self):
+        store = self.store.with_user(self.manager)
+        notification = store.action_test_connection()
+        message = notification["params"]["message"]
+        self.assertIn("Connected. 6 statuses read.", message)
+        self.assertIn("The first import has started in the background", message)
+        self.assertIn("Sync Log", message)
+        self.assertEqual(self.store.import_requested_by, self.manager)
+        # Paused: nothing starts, and the message says when it will.
+        self.store.write({"sync_paused": True, "import_requested_by": False})
+        message = store.action_test_connection()["params"]["message"]
+        self.assertIn("the first import starts when it is resumed", message)
+        self.assertFalse(self.store.import_requested_by)
+        with self.assertRaisesRegex(UserError, "paused"):
+            store.action_import_now()
+        # Once imported, Test Connection only tests.
+        self.store.sync_paused = False
+        self.run_import()
+        message = store.action_test_connection()["params"]["message"]
+        self.assertEqual(message, "Connected. 6 statuses read.")
+
+    def test_each_url_field_names_itself_and_a_bare_address_gets_https(self):
+        self.store.url = "127.0.0.1:8765"
+        self.assertEqual(self.store.url, "https://127.0.0.1:8765")
+        self.store.url = "  shop.example.com/ "
+        self.assertEqual(self.store.url, "https://shop.example.com/")
+        with self.assertRaisesRegex(ValidationError, "website URL") as caught:
+            self.store.url = "not a url"
+        self.assertNotIn("admin order URL", str(caught.exception))
+        with self.assertRaisesRegex(ValidationError, "website URL"):
+            self.store.url = "ftp://shop.example.com"
+        self.store.url = self.sandbox.base_url
+        with self.assertRaisesRegex(ValidationError, "admin order URL") as caught:
+            self.store.admin_order_url = "{url}/{secret}"
+        self.assertNotIn("website URL", str(caught.exception))
+
+    def test_records_follow_the_store_company(self):
+        self.run_import()
+        other_company = self.env["res.company"].create({"name": "Other repair shop"})
+        other_user = new_test_user(
+            self.env,
+            "other_company_admin",
+            groups="stock.group_stock_user,cartum_connector.group_cartum_manager",
+            company_id=other_company.id,
+            company_ids=[other_company.id],
+        )
+        for model in ("cartum.store", "cartum.status.mapping", "cartum.sync.run"):
+            self.assertFalse(self.env[model].with_user(other_user).search([]), model)
+        self.assertTrue(self.env["cartum.store"].with_user(self.manager).search([]))
+
+    def test_second_store_only_sees_own_orders(self):
+        self.run_import()
+        # Another shop with the same order numbers: the demo shop again, at another address.
+        other_sandbox = CartumSandbox(self.shop)
+        other_sandbox.start()
+        self.addCleanup(other_sandbox.stop)
+        other = self.store.copy(
+            {"name": "Other shop", "password": "demo-secret", "url": other_sandbox.base_url}
+        )
+        self.assertNotEqual(other.order_prefix, self.store.order_prefix)
+        self.run_import(other)
+        self.assertEqual(len(self.repair_of(1001, other)), 1)
+        self.assertEqual(len(self.repair_of(1001)), 1)
+
+    def test_import_now_starts_the_job_and_opens_the_log(self):
+        job = self.store.cron_id
+        before = self.env["ir.cron.trigger"].search([("cron_id", "=", job.id)])
+        action = self.store.with_user(self.manager).action_import_now()
+        self.assertEqual(action["res_model"], "cartum.sync.run")
+        self.assertIn(("store_id", "=", self.store.id), action["domain"])
+        self.assertEqual(
+            len(self.env["ir.cron.trigger"].search([("cron_id", "=", job.id)]) - before), 1
+        )
+        self.assertFalse(self.shop.requests, "the click itself does not wait on Cartum")
