@@ -349,9 +349,7 @@ class TestRunsNeverStopSilently(CartumCase):
 
 @tagged("post_install", "-at_install")
 class TestRefreshAndParts(CartumCase):
-    def setUp(self):
-        super().setUp()
-        self.run_import()
+    first_import_in_class = True
 
     def test_refresh_at_most_once_every_ten_minutes(self):
         repairs = self.repair_of(1001) | self.repair_of(1002)

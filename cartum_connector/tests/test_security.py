@@ -19,9 +19,10 @@ DEBUG_REQUEST = SimpleNamespace(session=SimpleNamespace(debug="1"))
 
 @tagged("post_install", "-at_install")
 class TestCartumLinkCannotBeForged(CartumCase):
+    first_import_in_class = True
+
     def setUp(self):
         super().setUp()
-        self.run_import()
         self.admin = self.env.ref("base.user_admin")
 
     def link_values(self, repair):
@@ -758,9 +759,10 @@ class TestPartsStayLocked(CartumCase):
     """An Inventory user without “Can add products without deduction” adds, takes away or
     alters no part of a repair order from Cartum, whatever the path; the import still does."""
 
+    first_import_in_class = True
+
     def setUp(self):
         super().setUp()
-        self.run_import()
         self.repair = self.repair_of(1006)  # a draft
         self.part = self.repair.move_ids[:1]
         self.product = self.part.product_id
@@ -888,9 +890,7 @@ class TestPartsStayLocked(CartumCase):
 
 @tagged("post_install", "-at_install")
 class TestPartsNeedThePermission(CartumCase):
-    def setUp(self):
-        super().setUp()
-        self.run_import()
+    first_import_in_class = True
 
     def test_plain_repair_user_cannot_touch_parts_nor_refresh(self):
         repair = self.repair_of(1006).with_user(self.repair_user)

@@ -9,9 +9,10 @@ from .common import CartumCase
 
 @tagged("post_install", "-at_install")
 class TestStatusPush(CartumCase):
+    first_import_in_class = True
+
     def setUp(self):
         super().setUp()
-        self.run_import()
         self.Push = self.env["cartum.status.push"]
 
     def send_pending(self):
@@ -109,9 +110,10 @@ class TestStatusPush(CartumCase):
 
 @tagged("post_install", "-at_install")
 class TestBothSidesChangeOneOrder(CartumCase):
+    first_import_in_class = True
+
     def setUp(self):
         super().setUp()
-        self.run_import()
         self.Push = self.env["cartum.status.push"]
 
     def pushed(self, order_id):

@@ -23,9 +23,10 @@ class TestUpgradeFrom110(CartumCase):
     ``cartum_status_id`` and parts kept their article in a column of its own, upgrades to 1.2.0
     with nothing lost."""
 
+    first_import_in_class = True
+
     def setUp(self):
         super().setUp()
-        self.run_import()
         self.repair_of(1006).action_validate()  # a push waiting in the outbox
         self.env.flush_all()
 
