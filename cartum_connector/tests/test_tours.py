@@ -41,7 +41,9 @@ class TestCartumTours(CartumSetup, HttpCase):
             cls.shop.edit_order(order_id, currency="UAH")
         cls.failures = cls.first_run.failure_ids
         # A status waiting in the outbox, its next attempt far away.
-        repair = cls.env["repair.order"].search([("cartum_external_id", "=", "1006")])
+        repair = cls.env["repair.order"].search(
+            [("cartum_store_id", "=", cls.store.id), ("cartum_external_id", "=", "1006")]
+        )
         repair.action_validate()
         cls.push = cls.env["cartum.status.push"].search([("repair_id", "=", repair.id)])
         cls.push.write({"attempts": 3, "next_attempt_at": FAR_RETRY, "last_error": "Sandbox down"})
@@ -164,27 +166,15 @@ class TestCartumTours(CartumSetup, HttpCase):
             self.assertTrue(self.repair_of(order_id).cartum_last_refresh, order_id)
         self.assertFalse(self.repair_of(1006).cartum_last_refresh)
 
-    def test_sent_status_tour(self):
-        """The chatter of a repair whose status Cartum applied says what was sent."""
+    def test_chatter_products_and_progress_tour(self):
+        """The chatter of a repair whose status Cartum applied says what was sent; Repairs >
+        Configuration > Products (product templates): the From Cartum filter, the search by
+        Cartum external ID and the Cartum tab of the product form; a running import in the
+        sync log and its form follow its commits by themselves, until it ends."""
         self.push.next_attempt_at = fields.Datetime.now()
         self.env["cartum.status.push"]._cron_send_pending()
         self.assertEqual(self.push.state, "sent")
-        self.start_tour(
-            "/odoo/action-repair.action_repair_order_tree",
-            "cartum_sent_status_tour",
-            login="admin",
-            timeout=120,
-        )
-
-    def test_product_tour(self):
-        """Repairs > Configuration > Products (product templates): the From Cartum filter, the
-        search by Cartum external ID and the Cartum tab of the product form."""
         self.env["product.template"].create({"name": "Made in Odoo"})
-        self.start_tour("/odoo", "cartum_product_tour", login="admin", timeout=120)
-
-    def test_progress_tour(self):
-        """A running import in the sync log and its form: they follow its commits by
-        themselves, until it ends."""
         self.env["cartum.sync.run"].create(
             {
                 "store_id": self.store.id,
@@ -196,10 +186,10 @@ class TestCartumTours(CartumSetup, HttpCase):
             }
         )
         self.start_tour(
-            "/odoo/action-cartum_connector.cartum_sync_run_action",
-            "cartum_progress_tour",
+            "/odoo/action-repair.action_repair_order_tree",
+            "cartum_chatter_products_progress_tour",
             login="admin",
-            timeout=120,
+            timeout=180,
         )
 
     def test_spanish_tour(self):

@@ -775,9 +775,9 @@ registry.category("web_tour.tours").add("cartum_repair_tour", {
     ],
 });
 
-registry.category("web_tour.tours").add("cartum_sent_status_tour", {
-    url: "/odoo/action-repair.action_repair_order_tree",
-    steps: () => [
+/* The chatter of a repair whose status Cartum applied says what was sent. */
+function sentStatusSteps() {
+    return [
         {
             content: "open the repair order WEB-1006",
             trigger: ".o_list_view .o_data_row:contains(WEB-1006) td[name=name]",
@@ -787,12 +787,13 @@ registry.category("web_tour.tours").add("cartum_sent_status_tour", {
             content: "the chatter says which status was sent to Cartum",
             trigger: ".o-mail-Message:contains(Status sent to Cartum as Processing.)",
         },
-    ],
-});
+    ];
+}
 
-registry.category("web_tour.tours").add("cartum_product_tour", {
-    url: "/odoo",
-    steps: () => [
+/* Repairs > Configuration > Products (product templates): the From Cartum filter, the search
+ * by Cartum external ID and the Cartum tab of the product form. */
+function productSteps() {
+    return [
         ...goToApp("repair.menu_repair_order", "open Repairs"),
         ...repairsMenu("repair.repair_menu_product_template"),
         {
@@ -840,12 +841,13 @@ registry.category("web_tour.tours").add("cartum_product_tour", {
             content: "the product form shows its Cartum link: store and article",
             trigger: ".o_form_view .o_field_widget[name=cartum_link_ids] .o_data_row:contains(Demo shop):contains(BAT-IP12)",
         },
-    ],
-});
+    ];
+}
 
-registry.category("web_tour.tours").add("cartum_progress_tour", {
-    url: "/odoo/action-cartum_connector.cartum_sync_run_action",
-    steps: () => [
+/* A running import in the sync log and its form: they follow its commits by themselves,
+ * until it ends. */
+function progressSteps() {
+    return [
         {
             content: "the running import in the sync log, with its orders so far",
             trigger: ".o_list_view .o_data_row:contains(Running):contains(Manual) td[name=imported_count]:contains(200)",
@@ -878,6 +880,22 @@ registry.category("web_tour.tours").add("cartum_progress_tour", {
             content: "the run ends: Done, the progress gone, without a reload",
             trigger: ".o_form_view:not(:has(.o_cartum_run_progress)) .o_field_badge[name=state]:contains(Done)",
         },
+    ];
+}
+
+/* A new page, as a user typing an address: a tour goes on after it loads. */
+function goToUrl(url) {
+    return { content: `go to ${url}`, trigger: "body", run: `goToUrl ${url}` };
+}
+
+registry.category("web_tour.tours").add("cartum_chatter_products_progress_tour", {
+    url: "/odoo/action-repair.action_repair_order_tree",
+    steps: () => [
+        ...sentStatusSteps(),
+        goToUrl("/odoo"),
+        ...productSteps(),
+        goToUrl("/odoo/action-cartum_connector.cartum_sync_run_action"),
+        ...progressSteps(),
     ],
 });
 
