@@ -125,6 +125,7 @@ class TestStoresImportAtOnce(TransactionCase):
                         "picking_type_id": picking_type.id,
                         "product_match_key": match_key,
                         "order_prefix": f"{self._testMethodName[-12:]}-{chr(65 + number)}-",
+                        "requests_per_second": 0,  # no ceiling: the sandbox is on this machine
                     }
                     for number, sandbox in enumerate(sandboxes)
                 ]
@@ -200,8 +201,9 @@ class TestStoresImportAtOnce(TransactionCase):
         articles = [f"CONC-WAIT-{number}" for number in range(ARTICLES)]
         titles = [f"Cable wait {number}" for number in range(ARTICLES)]
         [store_id] = self.create_stores([self.shop(tag, 0, articles, titles)], "default_code")
-        self.import_at_once([store_id])
+        # Loaded while the first import runs; it waits for its start.
         refresh = CronWorker(self.env.cr.dbname, "refresh", store_id)
+        self.import_at_once([store_id])
         refresh.wait_ready()
         # An import of the store holds its lock and commits pages meanwhile.
         with self.registry_of_workers.cursor() as import_cr:
