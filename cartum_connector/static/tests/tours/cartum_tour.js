@@ -2,6 +2,7 @@
 
 import { rpc } from "@web/core/network/rpc";
 import { registry } from "@web/core/registry";
+import { session } from "@web/session";
 
 /*
  * Every button, menu and action of the Cartum connector, pressed in a browser.
@@ -11,7 +12,8 @@ import { registry } from "@web/core/registry";
  * that never synced, whose only run failed. The browser is 1440 pixels wide.
  *
  * Written once for Odoo 18.0 and 19.0: no import of web_tour's utilities (their module moved
- * in 19.0), and both series' class names where they differ (eitherSeries).
+ * in 19.0), both series' class names where they differ (eitherSeries), and the step key only
+ * 19.0 has where a step leaves the page (LEAVES_THE_PAGE).
  */
 
 const STORE_CARD = ".o_cartum_store_kanban .o_kanban_record:contains(Demo shop)";
@@ -883,9 +885,12 @@ function progressSteps() {
     ];
 }
 
+// 19.0 wants a step that leaves the page to say so; 18.0's steps have no such key.
+const LEAVES_THE_PAGE = session.server_version_info[0] >= 19 ? { expectUnloadPage: true } : {};
+
 /* A new page, as a user typing an address: a tour goes on after it loads. */
 function goToUrl(url) {
-    return { content: `go to ${url}`, trigger: "body", run: `goToUrl ${url}` };
+    return { content: `go to ${url}`, trigger: "body", run: `goToUrl ${url}`, ...LEAVES_THE_PAGE };
 }
 
 registry.category("web_tour.tours").add("cartum_chatter_products_progress_tour", {
