@@ -492,12 +492,6 @@ class CartumImporter(models.AbstractModel):
             return []
         Mapper = self.env["cartum.order.mapper"]
         store = run.store_id
-        values = self._batch_else_each(
-            run,
-            [(order, None) for order in orders],
-            lambda pairs: [Mapper._repair_values(store, prepared, order) for order, _r in pairs],
-        )
-        values_of = {order.order_id: vals for order, vals in values}
         Repair = (
             self.env["repair.order"]
             .sudo()
@@ -506,8 +500,10 @@ class CartumImporter(models.AbstractModel):
         )
         pairs = self._batch_else_each(
             run,
-            [(order, None) for order, _vals in values],
-            lambda pairs: Repair.create([values_of[order.order_id] for order, _r in pairs]),
+            [(order, None) for order in orders],
+            lambda pairs: Repair.create(
+                [Mapper._repair_values(store, prepared, order) for order, _repair in pairs]
+            ),
         )
         created = Repair.browse([repair.id for _order, repair in pairs])
         if store.responsible_user_ids and created:
