@@ -1,10 +1,11 @@
-"""A scheduled job run in a process of its own, for the concurrency tests: its own registry,
-cursor and transaction, as a cron worker of an Odoo server runs it.
+"""Scheduled jobs run in a process of their own, for the concurrency tests: its own registry,
+cursor and transaction, as a cron worker of an Odoo server runs them.
 
-    python3 cron_worker.py DATABASE import|refresh STORE_ID [Odoo options]
+    python3 cron_worker.py DATABASE [Odoo options]
 
-Prints "ready" once Odoo is loaded, waits for a line on its input, runs the store's job, and
-prints its result as one line of JSON.
+Prints "ready" once Odoo is loaded. Then, for each line "import STORE_ID" or "refresh
+STORE_ID" on its input, runs that store's job and prints its result as one line of JSON,
+until its input ends.
 """
 
 import json
@@ -21,23 +22,26 @@ def answer(line):
     sys.stdout.flush()
 
 
-def main():
-    database, job, store_id, *options = sys.argv[1:]
-    config.parse_config([*options, f"--database={database}"])
-    registry = Registry(database)
-    answer("ready")
-    sys.stdin.readline()
+def run_job(registry, job, store_id):
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
-        store = env["cartum.store"].browse(int(store_id))
+        store = env["cartum.store"].browse(store_id)
         env["cartum.adapter"]._client(store).backoff_base = 0.01  # the sandbox is local
         if job == "import":
             run = env["cartum.importer"]._run(store, trigger="cron", commit=True)
-            result = {"state": run.state, "imported": run.imported_count, "message": run.message}
-        else:
-            store._refresh_products_scheduled()
-            result = {}
-    answer(json.dumps(result))
+            return {"state": run.state, "imported": run.imported_count, "message": run.message}
+        store._refresh_products_scheduled()
+        return {}
+
+
+def main():
+    database, *options = sys.argv[1:]
+    config.parse_config([*options, f"--database={database}"])
+    registry = Registry(database)
+    answer("ready")
+    for line in sys.stdin:
+        job, store_id = line.split()
+        answer(json.dumps(run_job(registry, job, int(store_id))))
 
 
 if __name__ == "__main__":

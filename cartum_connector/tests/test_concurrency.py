@@ -1,7 +1,8 @@
 import json
+import select
 import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
 
 from odoo import SUPERUSER_ID, api
@@ -19,10 +20,10 @@ CRON_WORKER = Path(__file__).with_name("cron_worker.py")
 
 
 class CronWorker:
-    """A store's scheduled job in a process of its own (``cron_worker.py``), loaded and
-    waiting for ``start``."""
+    """A cron worker of another Odoo server: a process of its own (``cron_worker.py``) with its
+    own registry, which runs the store jobs it is given, one after the other."""
 
-    def __init__(self, database, job, store_id):
+    def __init__(self, database):
         addons_path = config["addons_path"]  # a string on 18.0, a list on 19.0
         if not isinstance(addons_path, str):
             addons_path = ",".join(addons_path)
@@ -37,28 +38,43 @@ class CronWorker:
             )
             if value
         ]
+        # Odoo's log goes to a file: a pipe nobody reads would fill and stop the worker.
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed by stop)
         self.process = subprocess.Popen(
-            [sys.executable, str(CRON_WORKER), database, job, str(store_id), *options],
+            [sys.executable, str(CRON_WORKER), database, *options],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
             text=True,
         )
 
     def wait_ready(self):
-        line = self.process.stdout.readline()
-        if line != "ready\n":
-            raise AssertionError(f"The worker did not start: {self.process.communicate()[1]}")
+        if self._answer() != "ready":
+            raise AssertionError("The worker did not start")
 
-    def start(self):
-        self.process.stdin.write("go\n")
+    def start(self, job, store_id):
+        """Run the ``job`` (import or refresh) of a store."""
+        self.process.stdin.write(f"{job} {store_id}\n")
         self.process.stdin.flush()
 
+    def answered_within(self, seconds):
+        """Whether the job started last has ended within ``seconds``."""
+        return bool(select.select([self.process.stdout], [], [], seconds)[0])
+
     def result(self):
-        output, errors = self.process.communicate(timeout=300)
-        if self.process.returncode:
-            raise AssertionError(f"The worker failed: {errors}")
-        return json.loads(output.strip().splitlines()[-1])
+        return json.loads(self._answer())
+
+    def _answer(self, timeout=300):
+        line = self.process.stdout.readline() if self.answered_within(timeout) else ""
+        if not line:
+            self.log.seek(0)
+            raise AssertionError(f"The worker failed: {self.log.read()[-5000:]}")
+        return line.strip()
+
+    def stop(self):
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+        self.log.close()
 
 
 @tagged("post_install", "-at_install")
@@ -87,6 +103,12 @@ class TestStoresImportAtOnce(TransactionCase):
                     }
                 )
             cls.company_id = company.id
+        # Two cron workers, loaded once for the class's tests.
+        cls.workers = [CronWorker(cls.env.cr.dbname) for _number in range(2)]
+        for worker in cls.workers:
+            cls.addClassCleanup(worker.stop)
+        for worker in cls.workers:
+            worker.wait_ready()
 
     def shop(self, tag, phone_format, articles, titles):
         """A shop whose ORDERS orders go to the same CUSTOMERS people (of ``tag``) and ARTICLES
@@ -134,11 +156,9 @@ class TestStoresImportAtOnce(TransactionCase):
 
     def import_at_once(self, store_ids):
         """Each store's scheduled import in its own worker process, started together."""
-        workers = [CronWorker(self.env.cr.dbname, "import", store_id) for store_id in store_ids]
-        for worker in workers:
-            worker.wait_ready()
-        for worker in workers:
-            worker.start()
+        workers = self.workers[: len(store_ids)]
+        for worker, store_id in zip(workers, store_ids, strict=True):
+            worker.start("import", store_id)
         for worker in workers:
             run = worker.result()
             self.assertEqual((run["state"], run["imported"]), ("done", ORDERS), run["message"])
@@ -201,19 +221,18 @@ class TestStoresImportAtOnce(TransactionCase):
         articles = [f"CONC-WAIT-{number}" for number in range(ARTICLES)]
         titles = [f"Cable wait {number}" for number in range(ARTICLES)]
         [store_id] = self.create_stores([self.shop(tag, 0, articles, titles)], "default_code")
-        # Loaded while the first import runs; it waits for its start.
-        refresh = CronWorker(self.env.cr.dbname, "refresh", store_id)
         self.import_at_once([store_id])
-        refresh.wait_ready()
+        refresh = self.workers[1]
         # An import of the store holds its lock and commits pages meanwhile.
         with self.registry_of_workers.cursor() as import_cr:
             env = api.Environment(import_cr, SUPERUSER_ID, {})
             store = env["cartum.store"].browse(store_id)
             self.assertTrue(env["cartum.importer"]._lock_store(store, commit=True))
-            refresh.start()
+            refresh.start("refresh", store_id)
             try:
-                time.sleep(1.0)
-                self.assertIsNone(refresh.process.poll(), "the refresh did not wait for the import")
+                self.assertFalse(
+                    refresh.answered_within(1.0), "the refresh did not wait for the import"
+                )
                 import_cr.execute(
                     "UPDATE cartum_product_link SET last_read_at = '2020-01-01' "
                     "WHERE store_id = %s",

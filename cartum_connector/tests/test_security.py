@@ -451,41 +451,57 @@ class TestCompaniesApart(CartumCase):
     """Two companies, each with its store and orders imported; a Cartum administrator of
     company B only sees, reads and acts on nothing of company A."""
 
-    def setUp(self):
-        super().setUp()
-        uah, ua = self.env.ref("base.UAH"), self.env.ref("base.ua")
-        self.company_b = self.env["res.company"].create(
+    first_import_in_class = True
+
+    @classmethod
+    def _import_once_for_the_class(cls):
+        cls._serve_the_demo_shop_for_the_class()
+        uah, ua = cls.env.ref("base.UAH"), cls.env.ref("base.ua")
+        cls.company_b = cls.env["res.company"].create(
             {"name": "Repair shop B", "currency_id": uah.id, "country_id": ua.id}
         )
-        picking_type_b = self.env["stock.picking.type"].search(
-            [("code", "=", "repair_operation"), ("company_id", "=", self.company_b.id)], limit=1
+        cls.picking_type_b = cls.env["stock.picking.type"].search(
+            [("code", "=", "repair_operation"), ("company_id", "=", cls.company_b.id)], limit=1
         )
-        self.assertTrue(picking_type_b)
-        self.store_b = self.env["cartum.store"].create(
+        cls.store_b = cls.env["cartum.store"].create(
             {
                 "name": "Shop B",
-                "url": self.sandbox.base_url,
+                "url": cls.sandbox.base_url,
                 "login": "demo-api",
                 "password": "demo-secret",
-                "company_id": self.company_b.id,
-                "picking_type_id": picking_type_b.id,
+                "company_id": cls.company_b.id,
+                "picking_type_id": cls.picking_type_b.id,
             }
         )
-        self.env["cartum.adapter"]._client(self.store_b).backoff_base = 0.01
-        self.user_b = new_test_user(
-            self.env,
+        cls.user_b = new_test_user(
+            cls.env,
             "cartum_admin_b",
             groups="cartum_connector.group_cartum_manager,base.group_allow_export",
-            company_id=self.company_b.id,
-            company_ids=[self.company_b.id],
+            company_id=cls.company_b.id,
+            company_ids=[cls.company_b.id],
         )
         # A USD order fails in both stores; a state change in each queues a push.
-        self.shop.add_order(lines=[("DSP-IP13", 1)], currency="USD")
+        cls.shop.add_order(lines=[("DSP-IP13", 1)], currency="USD")
+        cls.first_runs = cls.env["cartum.sync.run"]
+        for store in (cls.store, cls.store_b):
+            cls.env["cartum.adapter"]._client(store).backoff_base = 0.01
+            cls.first_runs |= cls.env["cartum.importer"]._run(store, trigger="manual")
+            cls.env["repair.order"].search(
+                [("cartum_store_id", "=", store.id), ("cartum_external_id", "=", "1006")]
+            ).action_validate()
+        cls.env.flush_all()
+        cls.shop_after_import = cls.shop.snapshot()
+
+    def setUp(self):
+        super().setUp()
+        self.env["cartum.adapter"]._client(self.store_b).backoff_base = 0.01
+
+    def test_each_company_starts_with_its_store_a_failed_order_and_a_push(self):
+        self.assertTrue(self.picking_type_b)
+        self.assertEqual(self.first_runs.mapped("state"), ["partial", "partial"])
         for store in (self.store, self.store_b):
-            run = self.run_import(store)
-            self.assertEqual(run.state, "partial", run.message)
-            self.repair_of(1006, store).action_validate()
-        self.env.flush_all()
+            pushes = self.env["cartum.status.push"].search([("store_id", "=", store.id)])
+            self.assertEqual(pushes.repair_id, self.repair_of(1006, store))
 
     def records_of(self, store):
         Env = self.env
