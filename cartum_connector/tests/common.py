@@ -114,3 +114,22 @@ class CartumCase(CartumSetup, TransactionCase):
             for move in repair.move_ids
             if move.state != "cancel"
         }
+
+
+class CartumCaseInLanguages(CartumCase):
+    """Model tests that read what the connector writes in Spanish and Ukrainian too."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        for lang in ("es_ES", "uk_UA"):
+            cls.env["res.lang"]._activate_lang(lang)
+        cls.env["ir.module.module"].search(
+            [("name", "=", "cartum_connector")]
+        )._update_translations(["es_ES", "uk_UA"])
+
+    def send_pending(self):
+        self.env["cartum.status.push"]._cron_send_pending()
+
+    def notes(self, repair, text):
+        return repair.message_ids.filtered(lambda message: text in (message.body or ""))

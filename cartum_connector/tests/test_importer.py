@@ -8,7 +8,7 @@ from odoo.tools import mute_logger
 from cartum_sandbox import CartumSandbox, demo_store
 
 from .. import compat
-from .common import CartumCase
+from .common import CartumCase, CartumCaseInLanguages
 
 
 @tagged("post_install", "-at_install")
@@ -618,24 +618,9 @@ class TestTruthfulMessages(CartumCase):
 
 
 @tagged("post_install", "-at_install")
-class TestConnectorLanguage(CartumCase):
+class TestConnectorLanguage(CartumCaseInLanguages):
     """What the connector writes follows the store's people: its responsible users' language,
     else its company's."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        for lang in ("es_ES", "uk_UA"):
-            cls.env["res.lang"]._activate_lang(lang)
-        cls.env["ir.module.module"].search(
-            [("name", "=", "cartum_connector")]
-        )._update_translations(["es_ES", "uk_UA"])
-
-    def send_pending(self):
-        self.env["cartum.status.push"]._cron_send_pending()
-
-    def notes(self, repair, text):
-        return repair.message_ids.filtered(lambda message: text in (message.body or ""))
 
     def test_connector_text_in_spanish_for_spanish_responsible_users(self):
         self.manager.lang = "es_ES"

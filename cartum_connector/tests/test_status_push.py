@@ -4,7 +4,7 @@ from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import CartumCase
+from .common import CartumCase, CartumCaseInLanguages
 
 
 @tagged("post_install", "-at_install")
@@ -206,22 +206,7 @@ class TestBothSidesChangeOneOrder(CartumCase):
 
 
 @tagged("post_install", "-at_install")
-class TestChatterSentToCartum(CartumCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        for lang in ("es_ES", "uk_UA"):
-            cls.env["res.lang"]._activate_lang(lang)
-        cls.env["ir.module.module"].search(
-            [("name", "=", "cartum_connector")]
-        )._update_translations(["es_ES", "uk_UA"])
-
-    def send_pending(self):
-        self.env["cartum.status.push"]._cron_send_pending()
-
-    def notes(self, repair, text):
-        return repair.message_ids.filtered(lambda message: text in (message.body or ""))
-
+class TestChatterSentToCartum(CartumCaseInLanguages):
     def test_chatter_says_sent_to_cartum_and_changed_in_cartum(self):
         self.run_import()
         repair = self.repair_of(1006)
