@@ -36,9 +36,11 @@ FIRST_IMPORT_PERIOD = timedelta(days=60)
 class CartumImporter(models.AbstractModel):
     """Where orders are fetched from Cartum and written into Odoo.
 
-    One run of one store: its lock, its pages, a savepoint around each order, the cursor of
-    new orders, and the sync log (``cartum.sync.run``) of what it did. The values come from
-    ``cartum.order.mapper``, which reads nothing from Cartum.
+    One run of one store: its lock, its import window, its pages, a savepoint around each
+    batch of orders, else around each order (``_batch_else_each``), the cursor of new orders,
+    and the sync log (``cartum.sync.run``) of what it did. Orders and catalog data come from
+    ``cartum.adapter``; the values from ``cartum.order.mapper``, which reads nothing from
+    Cartum.
     """
 
     _name = "cartum.importer"
