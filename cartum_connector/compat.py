@@ -68,8 +68,12 @@ def commit_cron_progress(env, done, remaining):
         env.cr.commit()  # pylint: disable=invalid-commit
 
 
-def unlink_in_batches(model, domain, batch_size):
-    """Delete the records of ``model`` that match ``domain``, ``batch_size`` at a time (as
+# Records an autovacuum method deletes per batch.
+VACUUM_BATCH_SIZE = 1000
+
+
+def unlink_in_batches(model, domain):
+    """Delete the records of ``model`` that match ``domain``, ``VACUUM_BATCH_SIZE`` at a time (as
     Odoo's own garbage collectors and OCA's queue_job do), for an ``@api.autovacuum`` method.
     Returns ``(deleted, remaining)``: 19.0's vacuum cleaner calls the method again while
     ``remaining``; 18.0's ignores it.
@@ -80,6 +84,7 @@ def unlink_in_batches(model, domain, batch_size):
     stopped. Anywhere else nothing is committed: the caller owns its transaction, and a test's
     cursor refuses a commit."""
     in_job = bool(model.env.context.get("cron_id"))
+    batch_size = VACUUM_BATCH_SIZE
     deleted = 0
     while True:
         records = model.search(domain, limit=batch_size)

@@ -460,8 +460,7 @@ class CartumImporter(models.AbstractModel):
         repair_of = {order.order_id: repair for order, repair in pairs}
         written = []
         # One group for the whole page, or one for each order when the batch was refused.
-        for _prepared_id, group in groupby(prepared_pairs, key=lambda pair: id(pair[1])):
-            prepared = group[0][1]
+        for prepared, group in groupby(prepared_pairs, key=lambda pair: pair[1]):
             orders = [order for order, _prepared in group]
             new = [order for order in orders if not repair_of[order.order_id]]
             changed = [(o, repair_of[o.order_id]) for o in orders if repair_of[o.order_id]]

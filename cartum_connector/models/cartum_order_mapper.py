@@ -53,7 +53,7 @@ def catalog_price(catalog_product, line=None):
     return line.price
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed as itself: the importer groups orders by it
 class PreparedRecords:
     """The Odoo records one page of Cartum orders maps to, found or created in a few queries."""
 

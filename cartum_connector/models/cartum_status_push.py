@@ -13,8 +13,6 @@ MAX_ATTEMPTS = 12
 MAX_RETRY_DELAY = timedelta(hours=6)
 # Housekeeping: pushes that are no longer pending are kept 30 days.
 FINISHED_PUSH_KEEP = timedelta(days=30)
-# Pushes deleted per batch by the autovacuum, committed one by one in the job.
-GC_BATCH_SIZE = 1000
 
 
 class CartumStatusPush(models.Model):
@@ -249,7 +247,6 @@ class CartumStatusPush(models.Model):
                 ("state", "!=", "pending"),
                 ("write_date", "<", fields.Datetime.now() - FINISHED_PUSH_KEEP),
             ],
-            GC_BATCH_SIZE,
         )
 
     def action_retry_now(self):

@@ -12,8 +12,6 @@ from .. import compat
 # have open failures).
 EMPTY_RUN_KEEP = timedelta(days=7)
 RUN_KEEP = timedelta(days=90)
-# Runs deleted per batch by the autovacuum, committed one by one in the job.
-GC_BATCH_SIZE = 1000
 
 
 class CartumSyncRun(models.Model):
@@ -228,7 +226,7 @@ class CartumSyncRun(models.Model):
             ("state", "in", ("done", "skipped")),
         ]
         deleted, remaining = compat.unlink_in_batches(
-            self, [("started_at", "<", now - EMPTY_RUN_KEEP), *empty], GC_BATCH_SIZE
+            self, [("started_at", "<", now - EMPTY_RUN_KEEP), *empty]
         )
         if remaining:
             return deleted, remaining
@@ -240,7 +238,6 @@ class CartumSyncRun(models.Model):
                 "!",
                 ("failure_ids.state", "=", "open"),
             ],
-            GC_BATCH_SIZE,
         )
         return deleted + more, remaining
 

@@ -12,7 +12,8 @@ class CartumSetup:
     By default each test gets a fresh sandbox. A class whose tests all start from the store's
     first import sets ``first_import_in_class``: the sandbox and the import are then made once,
     in setUpClass, and each test starts from what the import made and from the shop as it was
-    then (``first_run`` is that import's run)."""
+    then (``first_run`` is that import's run). A class whose tests start from more than the
+    first import makes it in ``_set_up_the_class_import``."""
 
     first_import_in_class = False
 
@@ -37,18 +38,19 @@ class CartumSetup:
         )
 
     @classmethod
-    def _serve_the_demo_shop_for_the_class(cls):
+    def _import_once_for_the_class(cls):
         cls.shop = demo_store()
         cls.sandbox = CartumSandbox(cls.shop).start()
         cls.addClassCleanup(cls.sandbox.stop)
         cls.store.url = cls.sandbox.base_url
         cls._back_off_briefly()
+        cls._set_up_the_class_import()
+        cls.shop_after_import = cls.shop.snapshot()
 
     @classmethod
-    def _import_once_for_the_class(cls):
-        cls._serve_the_demo_shop_for_the_class()
+    def _set_up_the_class_import(cls):
+        """What the class's tests start from, in Odoo and in the shop: the first import."""
         cls.first_run = cls.env["cartum.importer"]._run(cls.store, trigger="manual")
-        cls.shop_after_import = cls.shop.snapshot()
 
     @classmethod
     def _back_off_briefly(cls):

@@ -5,7 +5,6 @@ from odoo import api, fields
 from odoo.tests import tagged
 
 from .. import compat
-from ..models import cartum_status_push, cartum_sync_run
 from .common import CartumCase
 
 
@@ -80,10 +79,7 @@ class TestHousekeeping(CartumCase):
         repair = self.repair_of(1001)
         autovacuum = self.env.ref("base.autovacuum_job")
         commits = patch.object(compat, "commit_vacuum_batch", wraps=compat.commit_vacuum_batch)
-        with (
-            patch.object(cartum_sync_run, "GC_BATCH_SIZE", 2),
-            patch.object(cartum_status_push, "GC_BATCH_SIZE", 2),
-        ):
+        with patch.object(compat, "VACUUM_BATCH_SIZE", 2):
             # Outside the job (a shell, a test): every batch, and no commit, which this
             # test's cursor would refuse.
             runs, pushes = old_runs_and_pushes(self.env)

@@ -454,8 +454,7 @@ class TestCompaniesApart(CartumCase):
     first_import_in_class = True
 
     @classmethod
-    def _import_once_for_the_class(cls):
-        cls._serve_the_demo_shop_for_the_class()
+    def _set_up_the_class_import(cls):
         uah, ua = cls.env.ref("base.UAH"), cls.env.ref("base.ua")
         cls.company_b = cls.env["res.company"].create(
             {"name": "Repair shop B", "currency_id": uah.id, "country_id": ua.id}
@@ -490,7 +489,6 @@ class TestCompaniesApart(CartumCase):
                 [("cartum_store_id", "=", store.id), ("cartum_external_id", "=", "1006")]
             ).action_validate()
         cls.env.flush_all()
-        cls.shop_after_import = cls.shop.snapshot()
 
     def setUp(self):
         super().setUp()
