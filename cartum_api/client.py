@@ -4,8 +4,8 @@ Every call is ``POST https://<store>/api/<function>/`` with a JSON body that car
 
 Retry safety: the functions used here are safe to repeat, so they are retried on connection
 errors, 5xx, 429 and unreadable answers:
-- ``auth``, ``orders/get``, ``orders/get_available_statuses``, ``catalog/export`` and
-  ``currency/export`` only read;
+- ``auth``, ``orders/get``, ``orders/get_available_statuses``, ``catalog/export``,
+  ``pages/export`` and ``currency/export`` only read;
 - ``orders/update`` sets an absolute status, so applying it twice leaves the order as applying it
   once would.
 Any other function is called with ``retry_safe=False``: it is repeated only when the store
@@ -16,13 +16,23 @@ to the store's own address only. A redirect answer raises CartumRedirect, naming
 
 Answers are bounded: one larger than ``max_answer_bytes``, nested deeper than
 ``max_answer_depth`` or not UTF-8 is refused at once (CartumBadResponse), since asking again
-would bring the same answer.
+would bring the same answer. So is a web page where the API's JSON belongs (CartumWebPage): a
+wrong address, or a bot filter in front of the API.
+
+The client names itself in its User-Agent: some stores' bot filters answer the default one of
+``requests`` with a web page.
+
+Token trouble comes in several shapes: ``UNAUTHORIZED``, ``AUTHORIZATION_ERROR``, HTTP 401, or
+``ERROR`` whose message speaks of the token or of authorisation. Each gets one new token and
+one more try.
 """
 
 import copy
+import importlib.metadata
 import json
 import logging
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -44,6 +54,7 @@ from .errors import (
     CartumHTTPError,
     CartumRedirect,
     CartumUndefinedFunction,
+    CartumWebPage,
 )
 from .records import (
     CARTUM_DATETIME_FORMAT,
@@ -52,6 +63,7 @@ from .records import (
     parse_currency,
     parse_orders,
     parse_products,
+    parse_sections,
     parse_statuses,
 )
 
@@ -64,14 +76,31 @@ RETRY_SAFE_FUNCTIONS = frozenset(
         "orders/get_available_statuses",
         "orders/update",
         "catalog/export",
+        "pages/export",
         "currency/export",
     }
 )
+TOKEN_STATUSES = frozenset({"UNAUTHORIZED", "AUTHORIZATION_ERROR"})
+# An ERROR about the token or the login, in the stores' English, Ukrainian or Russian wording.
+TOKEN_TROUBLE = re.compile(r"token|authori[sz]|authenticat|токен|авториз|автентиф|аутентиф", re.I)
+# Sections are read from the root down, one call per level's section: at most this many calls.
+MAX_SECTION_CALLS = 2000
 TOKEN_LIFETIME = 600.0
 CATALOG_PAGE_LIMIT = 500
 READ_CHUNK_BYTES = 64 * 1024
 # A redirect's address is shown to users and logged: cut when longer.
 MAX_LOCATION_CHARS = 200
+
+
+def _user_agent():
+    try:
+        version = importlib.metadata.version("cartum-connector-libs")
+    except importlib.metadata.PackageNotFoundError:
+        version = "dev"
+    return f"cartum-connector/{version} (Odoo connector; python-cartum-api)"
+
+
+USER_AGENT = _user_agent()
 
 
 @dataclass(frozen=True)
@@ -220,7 +249,11 @@ class CartumClient:
         """One logical request: the HTTP exchange, retried; returns the decoded JSON envelope."""
         url = f"{self.base_url}/api/{function}/"
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        headers = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"}
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
         failure = ""
         retry_after = None
         for attempt in range(self.max_attempts):
@@ -259,14 +292,12 @@ class CartumClient:
             with reply:  # closing unread answers drops their connection instead of reading on
                 if 300 <= reply.status_code < 400:
                     raise _redirect_error(function, url, reply)
+                if reply.status_code == 401:
+                    # Some stores refuse a token this way: told to call() as Cartum's own status.
+                    return {"status": "UNAUTHORIZED", "response": self._refusal(function, reply)}
                 if reply.status_code == 429:
                     retry_after = _retry_after_seconds(reply.headers.get("Retry-After"))
                     failure = "the store is rate-limiting (HTTP 429)"
-                    continue
-                if reply.status_code >= 500:
-                    failure = f"the store answered HTTP {reply.status_code}"
-                    if not retry_safe:
-                        break
                     continue
                 if reply.status_code == 404:
                     raise CartumApiUnavailable(
@@ -274,18 +305,30 @@ class CartumClient:
                         "that the API is included in the store's plan.",
                         404,
                     )
+                if reply.status_code < 500 and "html" in reply.headers.get("Content-Type", ""):
+                    raise _web_page_error(function, reply.status_code)
+                if reply.status_code >= 500:
+                    failure = f"the store answered HTTP {reply.status_code}"
+                    if not retry_safe:
+                        break
+                    continue
+                try:
+                    raw = self._read_answer(function, reply)
+                except requests.RequestException as error:
+                    if reply.status_code >= 400:
+                        raw = b""
+                    else:
+                        failure = _read_failure(error)
+                        if not retry_safe:
+                            break
+                        continue
+                if _looks_like_html(raw):
+                    raise _web_page_error(function, reply.status_code)
                 if reply.status_code >= 400:
                     raise CartumHTTPError(
                         f"{function}: the store answered HTTP {reply.status_code}",
                         reply.status_code,
                     )
-                try:
-                    raw = self._read_answer(function, reply)
-                except requests.RequestException as error:
-                    failure = _read_failure(error)
-                    if not retry_safe:
-                        break
-                    continue
             envelope = self._decode_answer(function, raw)
             if envelope is None:
                 failure = "the answer is not valid JSON (truncated or garbage)"
@@ -297,6 +340,17 @@ class CartumClient:
             return envelope
         _logger.warning("Cartum %s at %s failed: %s", function, self.base_url, failure)
         raise CartumConnectionError(f"{function}: {failure}, after {attempt + 1} attempt(s)")
+
+    def _refusal(self, function, reply):
+        """The store's message in an HTTP 401 answer, when it says one in JSON."""
+        try:
+            envelope = self._decode_answer(function, self._read_answer(function, reply))
+        except (CartumError, requests.RequestException):
+            envelope = None
+        message = _message(envelope.get("response")) if isinstance(envelope, dict) else ""
+        if not message and isinstance(envelope, dict):
+            message = _message(envelope)
+        return {"message": message or "HTTP 401"}
 
     def _read_answer(self, function, reply):
         """The answer's bytes, read no further than ``max_answer_bytes``."""
@@ -388,7 +442,9 @@ class CartumClient:
                 response = {"message": str(response)}  # an error told as bare text
             if status in ("OK", "WARNING", "EMPTY"):
                 return Answer(status, response)
-            if status in ("UNAUTHORIZED", "AUTHORIZATION_ERROR"):
+            if status in TOKEN_STATUSES or (
+                status == "ERROR" and TOKEN_TROUBLE.search(_message(response))
+            ):
                 # The token expired early or was revoked: one new token, one more try.
                 self._forget_token(token)
                 if not renewed:
@@ -401,10 +457,13 @@ class CartumClient:
                     f"{function}: this store does not offer the function (older store version)",
                     function,
                 )
-            if status in ("ERROR", "EXCEPTION"):
+            if status in ("ERROR", "EXCEPTION", "HTTP_ERROR"):
+                code = response.get("code") if status == "HTTP_ERROR" else None
+                shown = f"{status} {code}" if code not in (None, "") else status
                 raise CartumAnswerError(
-                    f"{function}: Cartum answered {status}: {_message(response) or 'no message'}",
+                    f"{function}: Cartum answered {shown}: {_message(response) or 'no message'}",
                     status,
+                    code=code,
                 )
             raise CartumBadResponse(f"{function}: unknown answer status {status!r}")
 
@@ -508,6 +567,28 @@ class CartumClient:
                 )
                 yield parse_products(_record_list(answer, "catalog/export", "products"))
 
+    def export_sections(self):
+        """The store's catalog sections, ``{id: Section}``: ``pages/export`` lists the sections
+        under one parent, so they are read from the root (0) down, one call per section, unless
+        the root's answer already holds the whole tree. Content pages come too; nothing names
+        them as such, and no product is in them."""
+        sections, asked, to_read = {}, set(), [0]
+        while to_read:
+            parent = to_read.pop(0)
+            if len(asked) >= MAX_SECTION_CALLS:
+                raise CartumBadResponse(
+                    f"pages/export: more than {MAX_SECTION_CALLS} sections; they were not all read"
+                )
+            asked.add(parent)
+            answer = self.call("pages/export", {"parent": parent})
+            found = parse_sections(_record_list(answer, "pages/export", "pages"))
+            new = [section_id for section_id in found if section_id not in sections]
+            sections.update(found)
+            if parent == 0 and any(section.parent_id for section in found.values()):
+                return sections  # the whole tree at once
+            to_read.extend(section_id for section_id in new if section_id not in asked)
+        return sections
+
     def list_currencies(self):
         answer = self.call("currency/export")
         currencies = _record_list(answer, "currency/export", "currencies")
@@ -566,6 +647,20 @@ def _deeper_than(value, limit):
             return True
         stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
     return False
+
+
+def _looks_like_html(raw):
+    """Whether an answer's bytes are a web page, whatever type it declares."""
+    start = raw[:256].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return start.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
+
+
+def _web_page_error(function, status_code):
+    return CartumWebPage(
+        f"{function}: the store answered with a web page instead of its API (HTTP "
+        f"{status_code}): a wrong URL, or a bot filter in front of the API",
+        status_code,
+    )
 
 
 def _message(response):

@@ -38,6 +38,11 @@ class CartumApiUnavailable(CartumHTTPError):
     """The store has no API at this URL: wrong address, or the API is not in the store's plan."""
 
 
+class CartumWebPage(CartumApiUnavailable):
+    """The store answered a web page (HTML) where its API's JSON belongs: a wrong address, or a
+    bot filter in front of the API. Asking again would bring the same page."""
+
+
 class CartumBadResponse(CartumError):
     """The store answered something that is not the documented JSON envelope."""
 
@@ -55,11 +60,13 @@ class CartumUndefinedFunction(CartumError):
 
 
 class CartumAnswerError(CartumError):
-    """The store answered ERROR or EXCEPTION for a call."""
+    """The store answered ERROR, EXCEPTION or HTTP_ERROR for a call; ``code`` is the code an
+    HTTP_ERROR answer gives."""
 
-    def __init__(self, message, status):
+    def __init__(self, message, status, code=None):
         super().__init__(message)
         self.status = status
+        self.code = code
 
 
 class InvalidPayload(CartumError):

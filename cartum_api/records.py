@@ -8,7 +8,8 @@ order, one odd line never rejects the order: it is left out and described in ``s
 import hashlib
 import json
 import math
-from dataclasses import dataclass, field
+import re
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from .customer import FIRST_LAST, split_full_name
@@ -16,6 +17,11 @@ from .errors import InvalidOrder, InvalidPayload
 
 CARTUM_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _MISSING = object()
+# Order digests start with this: a digest without it was made by version 1.2 of the connector,
+# of the whole payload.
+DIGEST_PREFIX = "v2:"
+# Horoshop writes category paths "A \\ B" (spaces or not); older data "A/B".
+_PATH_SEPARATORS = re.compile(r"\s*[\\/]\s*")
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,15 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class Discount:
+    """An order-level discount, which Cartum takes off the total but not off the lines."""
+
+    coupon_code: str = ""
+    amount: float = 0.0
+    percent: float = 0.0
+
+
+@dataclass(frozen=True)
 class Customer:
     full_name: str
     first_name: str
@@ -67,9 +82,15 @@ class Order:
     total_sum: float
     lines: tuple[OrderLine, ...]
     comment: str
-    digest: str  # changes whenever anything in the order's payload changes
     # One human text per line that could not be read, e.g. "products[2] ('Gift box'): ..."
     skipped_lines: tuple[str, ...] = ()
+    discount: Discount = field(default_factory=Discount)
+
+    @property
+    def digest(self):
+        """Changes when anything the connector reads of the order changes, and only then: a
+        parcel's tracking or the order's analytics moving leave it as it was."""
+        return DIGEST_PREFIX + payload_digest(asdict(self), default=str)
 
 
 @dataclass(frozen=True)
@@ -106,10 +127,46 @@ class Product:
     price: float
     category_path: tuple[str, ...]
     availability: str = ""  # the store's own words, e.g. "В наявності"; "" when not sent
+    # The catalog section given as {"id": 17} instead of a path: pages/export names it.
+    section_id: int | None = None
 
     @property
     def category_name(self):
         return self.category_path[-1] if self.category_path else ""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A catalog section of ``pages/export``; parent 0 is the catalog's root."""
+
+    section_id: int
+    parent_id: int
+    titles: dict[str, str]
+
+    def title(self, language):
+        """The title in ``language``, else the first non-empty one, else empty."""
+        return self.titles.get(language) or next(
+            (text for text in self.titles.values() if text), ""
+        )
+
+
+def section_path(sections, section_id, language):
+    """The path of titles, from the root, of section ``section_id`` among ``sections``
+    ({id: Section}), in ``language``; None when it or one of its parents is unknown, has no
+    title, or the parents loop."""
+    path = []
+    seen = set()
+    while section_id:
+        section = sections.get(section_id)
+        if section is None or section_id in seen:
+            return None
+        title = section.title(language).strip()
+        if not title:
+            return None
+        seen.add(section_id)
+        path.append(title)
+        section_id = section.parent_id
+    return tuple(reversed(path)) or None
 
 
 @dataclass(frozen=True)
@@ -131,8 +188,10 @@ class StatusUpdateResult:
     delivered: bool = True
 
 
-def payload_digest(payload):
-    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+def payload_digest(payload, default=None):
+    canonical = json.dumps(
+        payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=default
+    )
     return hashlib.sha1(canonical.encode("utf-8")).hexdigest()
 
 
@@ -259,8 +318,31 @@ def parse_order(data, name_order=FIRST_LAST):
         total_sum=reader.number("total_sum", sum(line.total_price for line in lines)),
         lines=tuple(lines),
         comment=reader.text("comment", ""),
-        digest=payload_digest(data),
         skipped_lines=tuple(skipped),
+        discount=_parse_discount(reader),
+    )
+
+
+def _parse_discount(reader):
+    """The coupon's code and value, else the order's discount value, else what the totals
+    before and after order-level discounts differ by."""
+
+    def number(name, default=0.0):
+        # Read only to be shown: an odd value is no reason to refuse the order.
+        try:
+            return reader.number(name, default)
+        except InvalidOrder:
+            return default
+
+    amount = number("coupon_discount_value") or number("discount_value")
+    if amount <= 0:
+        total_default = number("total_default")
+        amount = max(total_default - number("total_sum", total_default), 0.0)
+    coupon_code = reader.data.get("coupon_code")
+    return Discount(
+        coupon_code=_plain_text(coupon_code) if not isinstance(coupon_code, (dict, list)) else "",
+        amount=round(amount, 2),
+        percent=number("coupon_percent") or number("discount_percent"),
     )
 
 
@@ -347,7 +429,19 @@ def parse_status(raw):
 
 def parse_product(raw):
     reader = _record_reader("Product", raw, "article")
-    parts = _plain_text(raw.get("parent")).split("/")
+    parent = raw.get("parent")
+    section_id = None
+    if (
+        isinstance(parent, dict)
+        and "id" in parent
+        and not _plain_text(parent.get("value") or parent.get("title"))
+    ):
+        section_id, path = _section_id(parent["id"]), ""
+    else:
+        path = _plain_text(parent)
+        if path.isdigit():  # a section id as a bare number: never a category name
+            section_id, path = _section_id(path), ""
+    parts = _PATH_SEPARATORS.split(path)
     return Product(
         article=reader.text("article", required=True),
         parent_article=reader.text("parent_article", ""),
@@ -356,7 +450,36 @@ def parse_product(raw):
         price=reader.number("price", 0.0),
         category_path=tuple(part.strip() for part in parts if part.strip()),
         availability=_plain_text(raw.get("presence")),
+        section_id=section_id,
     )
+
+
+def _section_id(value):
+    text = _plain_text(value)
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+def parse_sections(raw_pages):
+    """``pages/export``'s pages as {id: Section}; a page without a usable id is left out."""
+    sections = {}
+    for raw in raw_pages:
+        if not isinstance(raw, dict):
+            continue
+        section_id = _section_id(raw.get("id"))
+        if section_id is None:
+            continue
+        parent = raw.get("parent")
+        if isinstance(parent, dict):
+            parent = parent.get("id")
+        titles = raw.get("title")
+        if not isinstance(titles, dict):
+            titles = {"": titles}
+        sections[section_id] = Section(
+            section_id=section_id,
+            parent_id=_section_id(parent) or 0,
+            titles={str(lang): _plain_text(text) for lang, text in titles.items()},
+        )
+    return sections
 
 
 def _plain_text(value):

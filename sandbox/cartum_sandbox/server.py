@@ -19,6 +19,11 @@ STATUSES_FUNCTION = "orders/get_available_statuses"
 MAX_CATALOG_LIMIT = 500
 SHUTDOWN_POLL_SECONDS = 0.05
 NO_API_PAGE = "<html><body><h1>404 Not Found</h1></body></html>"
+# What a store's bot filter answers a client it takes for a bot, with HTTP 200.
+BOT_FILTER_PAGE = (
+    "<!DOCTYPE html><html><head><title>Just a moment...</title></head>"
+    "<body><p>Checking your browser before accessing the store.</p></body></html>"
+)
 # The store admin's order page, as the addon's default admin URL template points to it.
 ADMIN_ORDER_PATH = re.compile(r"edit/orders/(\d+)")
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -41,6 +46,7 @@ class SandboxApp:
             "orders/update": self._orders_update,
             "catalog/export": self._catalog_export,
             "currency/export": self._currency_export,
+            "pages/export": self._pages_export,
         }
 
     def __call__(self, environ, start_response):
@@ -56,6 +62,8 @@ class SandboxApp:
             return Response(NO_API_PAGE, 404, mimetype="text/html")
         function = path.removeprefix("api/")
         self.store.record_request(function)
+        if self.store.bot_filter and request.user_agent.string.startswith("python-requests"):
+            return Response(BOT_FILTER_PAGE, 200, mimetype="text/html")
 
         faults = self.store.faults
         redirect = faults.take_redirect()
@@ -82,6 +90,8 @@ class SandboxApp:
         if envelope is None:
             status, payload = self._dispatch(function, request)
             envelope = {"status": status, "response": payload}
+            if status == "UNAUTHORIZED" and self.store.token_refusal == "HTTP 401":
+                return Response(json.dumps(envelope), 401, content_type=JSON_CONTENT_TYPE)
         oversize = faults.take_oversize()
         if oversize is not None:
             return _oversized_answer(envelope, *oversize, faults)
@@ -120,10 +130,14 @@ class SandboxApp:
         except ValueError:
             body = None
         if not isinstance(body, dict):
+            if self.store.payload_error_status == "HTTP_ERROR":
+                return "HTTP_ERROR", {"code": 400, "message": "payload is not json"}
             return "ERROR", {"message": "Invalid JSON"}
         if function != "auth":
             token = body.get("token")
             if not isinstance(token, str) or not self.store.token_is_valid(token):
+                if self.store.token_refusal == "ERROR":
+                    return "ERROR", {"message": self.store.token_refusal_message}
                 return "UNAUTHORIZED", {"message": "Token is invalid or expired"}
         try:
             return handler(body)
@@ -198,6 +212,13 @@ class SandboxApp:
         if not products:
             return "EMPTY", {}
         return "OK", {"products": products}
+
+    def _pages_export(self, body):
+        parent = _optional_int(body, "parent") or 0
+        pages = self.store.export_sections(parent)
+        if not pages:
+            return "EMPTY", {}
+        return "OK", {"pages": pages}
 
     def _currency_export(self, body):
         return "OK", {"currencies": self.store.currency_snapshot()}

@@ -25,6 +25,24 @@ STANDARD_STATUSES = (
 CURRENCY_TITLES = {"UAH": "Гривня", "USD": "Долар США", "EUR": "Євро", "PLN": "Злотий"}
 PAYMENT_TYPE = {"id": 1, "title": "Накладений платіж"}
 TOTAL_KEYS = ("total_sum", "total_default", "total_quantity")
+# Keys live stores add to every order (CARTUM-API.md, "What other integrators saw on live
+# stores"), with what they hold on an order without a parcel, coupon or campaign yet.
+LIVE_ORDER_KEYS = {
+    "delivery_city_stable": "",
+    "payment_price": 0,
+    "coupon_percent": 0,
+    "coupon_discount_value": 0,
+    "coupon_type": "",
+    "order_without_callback": 0,
+    "manager_discount": 0,
+    "manager_discount_title": "",
+    "analytics": {"utm_source": "google", "utm_medium": "cpc", "utm_campaign": 20261107},
+    "delivery_data": {"tnNumber": "", "tnStatusName": "", "tnTrackingUpdateDate": ""},
+}
+LIVE_MONEY_KEYS = ("delivery_price", "total_sum", "total_default", "discount_value")
+LIVE_LINE_MONEY_KEYS = ("price", "total_price")
+# How a live store answers an expired or unknown token: Cartum's own status, HTTP 401, or ERROR.
+TOKEN_REFUSALS = ("UNAUTHORIZED", "HTTP 401", "ERROR")
 
 
 def _money(value):
@@ -215,7 +233,26 @@ class Faults:
 
 
 class SandboxStore:
-    """Orders, products, statuses and tokens of one store; every access holds one lock."""
+    """Orders, products, statuses and tokens of one store; every access holds one lock.
+
+    The attributes below say where this store speaks like the live stores other integrators
+    measured rather than like the documentation; ``speak_like_live_store()`` switches all of
+    them, a test may switch each one.
+    """
+
+    # Category paths in catalog/export: "A/B" here, "A \\ B" on live stores.
+    category_separator = "/"
+    # catalog/export gives `parent` as {"id": N}, a section of pages/export.
+    sections_as_parent = False
+    # One of TOKEN_REFUSALS, and the message an ERROR refusal says.
+    token_refusal = "UNAUTHORIZED"
+    token_refusal_message = "Токен недійсний або прострочений"
+    # A body that is not JSON: ERROR here, HTTP_ERROR (with a code) on live stores.
+    payload_error_status = "ERROR"
+    # A bot filter answers the default python-requests User-Agent with a web page.
+    bot_filter = False
+    # Orders carry the keys of LIVE_ORDER_KEYS, additional_data, and money as integers.
+    live_orders = False
 
     def __init__(
         self,
@@ -260,6 +297,8 @@ class SandboxStore:
         # Real stores give a new `user` to each order, even for the same person.
         self._next_user_id = 5001
         self._delivery_type_ids = {}
+        # Catalog sections of pages/export: {id: {"id", "parent", "title": {lang: text}}}.
+        self.sections = {}
         for status_id, titles, is_successful in STANDARD_STATUSES:
             self.add_status(status_id, titles, is_successful)
 
@@ -273,6 +312,7 @@ class SandboxStore:
         return state
 
     def __setstate__(self, state):
+        state.setdefault("sections", {})  # kept by an older sandbox
         self.__dict__.update(state)
         self._lock = threading.Lock()
         self._token_expiry = {}
@@ -307,8 +347,9 @@ class SandboxStore:
         with open(path, encoding="utf-8") as file:
             state = json.load(file)
         # JSON gives text keys and lists: orders and statuses are keyed by their number.
-        for numbered in ("statuses", "orders"):
-            state[numbered] = {int(key): value for key, value in state[numbered].items()}
+        for numbered in ("statuses", "orders", "sections"):
+            numbers = state.get(numbered, {})
+            state[numbered] = {int(key): value for key, value in numbers.items()}
         for languages in ("languages", "enabled_languages"):
             state[languages] = tuple(state[languages])
         store = cls.__new__(cls)
@@ -366,6 +407,37 @@ class SandboxStore:
         with self._lock:
             self.products[article] = product
         return product
+
+    def speak_like_live_store(self, token_refusal="HTTP 401"):
+        """Answer as the live stores measured do, where they differ from the documentation."""
+        self.category_separator = " \\ "
+        self.sections_as_parent = True
+        self.token_refusal = token_refusal
+        self.payload_error_status = "HTTP_ERROR"
+        self.bot_filter = True
+        self.live_orders = True
+
+    def add_section(self, titles, parent=0, section_id=None):
+        """A catalog section (or content page) under ``parent`` (0: the root); returns its id.
+        ``titles``: {lang: text}. Products are put in one with ``category={"id": its id}``."""
+        with self._lock:
+            return self._add_section(dict(titles), parent, section_id)
+
+    def apply_coupon(self, order_id, code, percent):
+        """A coupon on the order: Cartum takes it off the total, not off the lines."""
+        with self._lock:
+            order = self.orders[order_id]
+            order.update(coupon_code=code, coupon_percent=percent, coupon_type="percent")
+            self._recompute_totals(order)
+
+    def track_parcel(self, order_id, status_name, number="20450000000001"):
+        """The parcel's tracking moved on, as live stores write it into the order."""
+        with self._lock:
+            self.orders[order_id]["delivery_data"] = {
+                "tnNumber": number,
+                "tnStatusName": status_name,
+                "tnTrackingUpdateDate": self.now().strftime(DATETIME_FORMAT),
+            }
 
     def remove_product(self, article):
         """Take a product out of the catalog (KeyError when there is none); orders keep it."""
@@ -526,7 +598,11 @@ class SandboxStore:
             found.sort(key=lambda order: (order["stat_created"], order["order_id"]))
             if limit is not None:
                 found = found[offset : offset + limit]
-            return copy.deepcopy(found)
+            found = copy.deepcopy(found)
+        if self.live_orders:
+            for order in found:
+                _as_live_order(order)
+        return found
 
     def status_snapshot(self):
         with self._lock:
@@ -557,19 +633,62 @@ class SandboxStore:
                 chosen = sorted(set(articles) & self.products.keys())
             page = copy.deepcopy([self.products[a] for a in chosen[offset : offset + limit]])
             enabled = set(self.enabled_languages)
+            for product in page:
+                product["parent"] = self._exported_parent(product["parent"])
         for product in page:
             for field in ("title", "description"):
                 product[field] = {
-                    lang: text if lang in enabled else ""
-                    for lang, text in product[field].items()
+                    lang: text if lang in enabled else "" for lang, text in product[field].items()
                 }
         return page
+
+    def export_sections(self, parent=0):
+        """The sections under ``parent``, with disabled languages blanked."""
+        with self._lock:
+            found = copy.deepcopy(
+                [
+                    self.sections[i]
+                    for i in sorted(self.sections)
+                    if self.sections[i]["parent"] == parent
+                ]
+            )
+            enabled = set(self.enabled_languages)
+        for section in found:
+            section["title"] = {
+                lang: text if lang in enabled else "" for lang, text in section["title"].items()
+            }
+        return found
 
     def currency_snapshot(self):
         with self._lock:
             return copy.deepcopy(self.currencies)
 
     # --- internals (callers hold the lock) --------------------------------------------
+
+    def _add_section(self, titles, parent, section_id=None):
+        section_id = section_id or max(self.sections, default=0) + 1
+        titles = {lang: titles.get(lang, "") for lang in self.languages}
+        self.sections[section_id] = {"id": section_id, "parent": parent, "title": titles}
+        return section_id
+
+    def _exported_parent(self, parent):
+        """A product's stored category ("A/B", or {"id": N} as set) as this store exports it."""
+        if not isinstance(parent, str) or not parent:
+            return parent
+        names = [name.strip() for name in parent.split("/") if name.strip()]
+        if not self.sections_as_parent:
+            return self.category_separator.join(names)
+        section_id = 0
+        for name in names:  # the section of each level, made on first export
+            section_id = next(
+                (
+                    other["id"]
+                    for other in self.sections.values()
+                    if other["parent"] == section_id and name in other["title"].values()
+                ),
+                None,
+            ) or self._add_section(dict.fromkeys(self.languages, name), section_id)
+        return {"id": section_id}
 
     def _make_line(self, article="", quantity=1, price=None, title=None):
         """A line of a catalog product, or, given a title and a price, of anything at all
@@ -600,6 +719,26 @@ class SandboxStore:
     @staticmethod
     def _recompute_totals(order):
         total = _money(sum(line["total_price"] for line in order["products"]))
-        order["total_sum"] = total
+        coupon = round(total * order.get("coupon_percent", 0) / 100)
+        if coupon:
+            order["coupon_discount_value"] = coupon
+        order["total_sum"] = _money(total - coupon)
         order["total_default"] = total
         order["total_quantity"] = sum(line["quantity"] for line in order["products"])
+
+
+def _as_live_order(order):
+    """An order as live stores send it: their extra keys, and money as whole numbers."""
+    for key, value in LIVE_ORDER_KEYS.items():
+        order.setdefault(key, copy.deepcopy(value))
+    # PHP gives an empty array for empty additional data, an object otherwise.
+    order.setdefault("additional_data", {"source": "site"} if order["order_id"] % 2 else [])
+    lines = [line for line in order.get("products") or [] if isinstance(line, dict)]
+    for record, keys in (
+        (order, LIVE_MONEY_KEYS),
+        *((line, LIVE_LINE_MONEY_KEYS) for line in lines),
+    ):
+        for key in keys:
+            value = record.get(key)
+            if isinstance(value, float) and value.is_integer():
+                record[key] = int(value)
