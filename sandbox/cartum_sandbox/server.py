@@ -76,6 +76,10 @@ class SandboxApp:
         error_status = faults.take_server_error()
         if error_status is not None:
             return Response(f"Sandbox fault: HTTP {error_status}", error_status)
+        web_page = faults.take_web_page()
+        if web_page is not None:
+            body, status, content_type = web_page
+            return Response(body, status, content_type=content_type)
         retry_after = faults.take_rate_limit()
         if retry_after is not None:
             return Response("Too Many Requests", 429, headers={"Retry-After": str(retry_after)})

@@ -81,6 +81,8 @@ class Faults:
             self._redirects_left = 0
             self._redirect = None
             self._call_failures = {}
+            self._web_pages_left = 0
+            self._web_page = None
             # Bytes of oversized answers the server handed to the socket: a client that stops
             # reading early keeps this far below the answer's size.
             self.streamed_bytes = 0
@@ -151,6 +153,13 @@ class Faults:
             envelope = {"status": status, "response": {"message": message}}
             self._call_failures[function] = [nth, envelope]
 
+    def web_page_next(self, n, body, status=200, content_type="text/html; charset=utf-8"):
+        """The next n requests: ``body`` (bytes, e.g. a web page) with this HTTP status and
+        declared type, as a proxy or a bot filter in front of the API answers."""
+        with self._lock:
+            self._web_pages_left = n
+            self._web_page = (body, status, content_type)
+
     # The take_* methods are called by the server in the documented order; each consumes
     # one unit of its fault only when that fault fires.
 
@@ -183,6 +192,11 @@ class Faults:
                 if self._random.random() < self.error_rate:
                     return 500
             return None
+
+    def take_web_page(self):
+        """(body, HTTP status, content type) of an answer that is not the API's, or None."""
+        with self._lock:
+            return self._web_page if self._take("_web_pages_left") else None
 
     def take_rate_limit(self):
         """Retry-After seconds of a 429 to answer now, or None."""
