@@ -17,6 +17,7 @@ from .errors import (
     InvalidPayload,
 )
 from .records import (
+    DIGEST_PREFIX,
     Currency,
     Customer,
     Delivery,
@@ -35,6 +36,7 @@ from .records import (
 from .text import html_to_text
 
 __all__ = [
+    "DIGEST_PREFIX",
     "FIRST_LAST",
     "LAST_FIRST",
     "RETRY_SAFE_FUNCTIONS",

@@ -1,3 +1,4 @@
+import dataclasses
 import threading
 
 from odoo import api, models
@@ -10,7 +11,9 @@ from cartum_api import (
     CartumError,
     CartumRedirect,
     CartumUndefinedFunction,
+    CartumWebPage,
     Status,
+    section_path,
 )
 
 # Statuses every Cartum store has; used when an older store cannot list its own.
@@ -30,6 +33,10 @@ INTERACTIVE_ATTEMPTS = 2
 # between runs, in memory only.
 _clients = {}
 _clients_lock = threading.Lock()
+# Each store's catalog sections (pages/export), per process: read when a product of the catalog
+# is in a section not read yet, then kept, with the ids that even that read did not find (not
+# asked for again). {(database, store id, url): (sections, ids not found)}
+_sections = {}
 
 
 class CartumAdapter(models.AbstractModel):
@@ -93,11 +100,41 @@ class CartumAdapter(models.AbstractModel):
         return self._client(store, interactive=interactive).get_orders(order_numbers)
 
     @api.model
-    def _read_catalog(self, store, articles, interactive=False):
+    def _read_catalog(self, store, articles, interactive=False, fresh_sections=False):
         """Cartum's catalog data of ``articles``: ``{article: Product}``, without the articles
-        the catalog does not have."""
-        pages = self._client(store, interactive=interactive).export_catalog(articles)
-        return {product.article: product for page in pages for product in page.items}
+        the catalog does not have. A product whose category is given as a section id gets that
+        section's path, in the store's import language; one whose section is not found keeps an
+        empty path, with its ``section_id``. ``fresh_sections``: read the sections again even
+        when they are all known."""
+        client = self._client(store, interactive=interactive)
+        products = {
+            product.article: product
+            for page in client.export_catalog(articles)
+            for product in page.items
+        }
+        wanted = {product.section_id for product in products.values() if product.section_id}
+        if not wanted:
+            return products
+        sections = self._sections(store, client, wanted, fresh_sections)
+        for article, product in products.items():
+            if product.section_id:
+                path = section_path(sections, product.section_id, store.import_language)
+                products[article] = dataclasses.replace(product, category_path=path or ())
+        return products
+
+    @api.model
+    def _sections(self, store, client, wanted, fresh=False):
+        """The store's sections, read again only when one of ``wanted`` was neither found nor
+        missing at the last read (or ``fresh``)."""
+        key = (self.env.cr.dbname, store.id, store.url)
+        with _clients_lock:
+            sections, not_found = _sections.get(key, ({}, frozenset()))
+        if not fresh and not (wanted - sections.keys() - not_found):
+            return sections
+        sections = client.export_sections()
+        with _clients_lock:
+            _sections[key] = (sections, frozenset(wanted - sections.keys()))
+        return sections
 
     @api.model
     def _update_statuses(self, store, updates):
@@ -115,6 +152,8 @@ class CartumAdapter(models.AbstractModel):
                 cached = _clients.pop((self.env.cr.dbname, store_id), None)
                 if cached:
                     cached[1].close()
+                for key in [key for key in _sections if key[:2] == (self.env.cr.dbname, store_id)]:
+                    del _sections[key]
 
     @api.model
     def _check_connection(self, store):
@@ -129,6 +168,13 @@ class CartumAdapter(models.AbstractModel):
     def _error_message(self, store, error):
         """What a user reads of a Cartum error: what is wrong and what to check. Cartum errors
         carry no secret."""
+        if isinstance(error, CartumWebPage):
+            return self.env._(
+                "The store at %(url)s answered with a web page instead of its API. Check the "
+                "website URL; if it is right, a bot filter in front of the store turns the "
+                "connector away: ask the store's support to let its API calls through.",
+                url=store.url,
+            )
         if isinstance(error, CartumApiUnavailable):
             return self.env._(
                 "The store at %(url)s answers, but not its API. Check the website URL, and "

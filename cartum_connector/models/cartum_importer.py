@@ -9,9 +9,10 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import groupby
 from psycopg2 import errors as pg_errors
 
-from cartum_api import CartumError
+from cartum_api import DIGEST_PREFIX, CartumError
 
 from .. import compat
+from .cartum_order_mapper import customer_key
 
 _logger = logging.getLogger(__name__)
 
@@ -353,7 +354,7 @@ class CartumImporter(models.AbstractModel):
             )
         }
         company_currency = store.company_id.currency_id.name
-        to_write, unchanged_orders = [], []
+        to_write, unchanged_orders, adopted = [], [], {}
         unchanged = Repair.browse()
         for order in orders:
             repair = known.get(str(order.order_id))
@@ -375,16 +376,61 @@ class CartumImporter(models.AbstractModel):
             elif repair.cartum_digest == order.digest:
                 unchanged |= repair
                 unchanged_orders.append(order)
+            elif self._shows_as_imported_before(store, repair, order):
+                unchanged |= repair
+                unchanged_orders.append(order)
+                adopted[repair.id] = order.digest
             else:
                 to_write.append((order, repair))
-        # Read and found the same: still a successful sync, as Last Update says.
-        unchanged.with_context(cartum_inbound=True).cartum_last_sync = fields.Datetime.now()
+        self._mark_read(unchanged, adopted)
         self.env["cartum.order.mapper"]._touch_links(store, unchanged_orders)
         run._count_orders(unchanged=[order.order_id for order in unchanged_orders])
         written = self._write_orders(run, to_write, commit) if to_write else []
         succeeded = unchanged_orders + written
         run._resolve_failures([str(order.order_id) for order in succeeded], "order")
         run._resolve_failures(self._orders_in_step(store, succeeded), "status")
+
+    @api.model
+    def _mark_read(self, repairs, digests):
+        """Read and found the same: still a successful sync, as Last Update says. Written
+        without the ORM, so that the repair itself is not modified (its write date stays);
+        ``digests``: {repair id: the digest it takes instead of one of an older version}."""
+        if not repairs:
+            return
+        repairs.flush_recordset(["cartum_last_sync", "cartum_digest"])
+        self.env.cr.execute(
+            "UPDATE repair_order SET cartum_last_sync = %s WHERE id IN %s",
+            (fields.Datetime.now(), tuple(repairs.ids)),
+        )
+        for repair_id, digest in digests.items():
+            self.env.cr.execute(
+                "UPDATE repair_order SET cartum_digest = %s WHERE id = %s", (digest, repair_id)
+            )
+        repairs.invalidate_recordset(["cartum_last_sync", "cartum_digest"])
+
+    @api.model
+    def _shows_as_imported_before(self, store, repair, order):
+        """Whether a repair imported by an older version, whose digest covered all Cartum sent
+        (tracking included), shows all the order says: then only its digest is renewed, and it
+        is not written again for nothing after the upgrade."""
+        if not repair.cartum_digest or repair.cartum_digest.startswith(DIGEST_PREFIX):
+            return False
+        Mapper = self.env["cartum.order.mapper"]
+        discount = Mapper._discount_values(order)
+        customer = customer_key(order.customer, store.company_id.country_id.code)
+        partner = repair.partner_id
+        partner_phone = f"+{partner.cartum_phone_key}" if partner.cartum_phone_key else ""
+        parts = {part: move.product_uom_qty for part, move in repair._cartum_parts().items()}
+        currency = repair.cartum_currency_id
+        return (
+            repair.cartum_status_code == order.status_id
+            and currency.compare_amounts(repair.cartum_amount_total, order.total_sum) == 0
+            and (repair.cartum_coupon_code or False) == discount["cartum_coupon_code"]
+            and currency.is_zero(repair.cartum_discount_amount - discount["cartum_discount_amount"])
+            and (repair.cartum_delivery_digest or False) == Mapper._delivery_digest(order)
+            and (not customer or customer in (partner_phone, partner.email_normalized))
+            and parts == Mapper._wanted_parts(order)
+        )
 
     @api.model
     def _orders_in_step(self, store, orders):
@@ -570,6 +616,7 @@ class CartumImporter(models.AbstractModel):
             "cartum_last_sync": fields.Datetime.now(),
             "cartum_digest": order.digest,
             "cartum_amount_total": order.total_sum,
+            **Mapper._discount_values(order),
         }
         if repair.state == "done":
             self._note_unapplied(repair, order)

@@ -238,6 +238,9 @@ class CartumOrderMapper(models.AbstractModel):
             store,
             [(line.article, by_key[key].id) for key, line in lines_by_key.items() if line.article],
         )
+        self.env["cartum.product.link"]._note_categories(
+            store, {key: catalog[key] for key in missing if key in catalog}
+        )
 
     @api.model
     def _create_products(self, store, lines_by_key, missing, catalog, by_key):
@@ -387,11 +390,20 @@ class CartumOrderMapper(models.AbstractModel):
             "cartum_digest": order.digest,
             "cartum_status_code": order.status_id,
             "cartum_amount_total": order.total_sum,
+            **self._discount_values(order),
             "cartum_delivery_digest": self._delivery_digest(order),
             "move_ids": [
                 Command.create(self._part_values(store, prepared, key, quantity))
                 for key, quantity in self._wanted_parts(order).items()
             ],
+        }
+
+    @api.model
+    def _discount_values(self, order):
+        """The order's discount, which Cartum takes off its total but not off its lines."""
+        return {
+            "cartum_coupon_code": order.discount.coupon_code or False,
+            "cartum_discount_amount": order.discount.amount,
         }
 
     @api.model

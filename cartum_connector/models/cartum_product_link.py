@@ -24,6 +24,12 @@ class CartumProductLink(models.Model):
     cartum_title = fields.Char(string="Title in Cartum", readonly=True)
     cartum_price = fields.Float(string="Price in Cartum", readonly=True, digits="Product Price")
     cartum_category = fields.Char(string="Category in Cartum", readonly=True)
+    category_note = fields.Char(
+        string="Category Note",
+        readonly=True,
+        help="Set when Cartum's category of the product could not be read: the product was "
+        "left in Odoo's default category.",
+    )
     cartum_availability = fields.Char(string="Availability in Cartum", readonly=True)
     gone_from_catalog = fields.Boolean(
         string="No Longer in Cartum's Catalog",
@@ -34,6 +40,33 @@ class CartumProductLink(models.Model):
     @api.model
     def _record_field(self):
         return "product_id"
+
+    @api.model
+    def _category_note(self, product):
+        """What the link says of a Cartum product whose section could not be found."""
+        if product.category_path or not product.section_id:
+            return False
+        return self.env._(
+            "Cartum's section %(section)s is not among the store's catalog sections: the product "
+            "was left in the default category.",
+            section=product.section_id,
+        )
+
+    @api.model
+    def _note_categories(self, store, catalog):
+        """Say on the links of ``catalog``'s products ({article: Product}) whose section could
+        not be found that their category is Odoo's default one."""
+        notes = {
+            article: note
+            for article, product in catalog.items()
+            if (note := self._category_note(product))
+        }
+        if notes:
+            links = self.sudo().search(
+                [("store_id", "=", store.id), ("external_id", "in", list(notes))]
+            )
+            for link in links:
+                link.category_note = notes[link.external_id]
 
     @api.model
     def _refresh_store(self, store, scheduled=False):
@@ -59,7 +92,7 @@ class CartumProductLink(models.Model):
         Adapter = self.env["cartum.adapter"]
         try:
             catalog = Adapter._read_catalog(
-                store, links.mapped("external_id"), interactive=not scheduled
+                store, links.mapped("external_id"), interactive=not scheduled, fresh_sections=True
             )
         except CartumError as error:
             message = Adapter._error_message(store, error)
@@ -76,6 +109,7 @@ class CartumProductLink(models.Model):
                     "cartum_title": title,
                     "cartum_price": product.price,
                     "cartum_category": "/".join(product.category_path),
+                    "category_note": self._category_note(product),
                     "cartum_availability": product.availability,
                     "gone_from_catalog": False,
                     "last_read_at": now,

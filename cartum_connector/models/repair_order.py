@@ -18,6 +18,8 @@ CARTUM_LINK_FIELDS = {
     "cartum_last_refresh",
     "cartum_status_code",
     "cartum_amount_total",
+    "cartum_coupon_code",
+    "cartum_discount_amount",
     "cartum_digest",
     "cartum_delivery_digest",
     "cartum_unapplied_digest",
@@ -70,6 +72,15 @@ class RepairOrder(models.Model):
         copy=False,
         currency_field="cartum_currency_id",
         help="Total of the order's lines in Cartum, without delivery.",
+    )
+    cartum_coupon_code = fields.Char(string="Coupon", readonly=True, copy=False)
+    cartum_discount_amount = fields.Monetary(
+        string="Cartum Discount",
+        readonly=True,
+        copy=False,
+        currency_field="cartum_currency_id",
+        help="The order's discount (its coupon's, or the store's), which Cartum takes off the "
+        "total but not off the lines: the parts keep Cartum's line prices.",
     )
     cartum_currency_id = fields.Many2one(related="company_id.currency_id")
     # Digests tell, without a field-by-field comparison, whether anything changed in Cartum.
