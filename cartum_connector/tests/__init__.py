@@ -3,6 +3,7 @@ from . import test_housekeeping
 from . import test_i18n
 from . import test_importer
 from . import test_links
+from . import test_live_stores
 from . import test_mapper
 from . import test_security
 from . import test_status_push

@@ -4,6 +4,7 @@ import copy
 import json
 import os
 import random
+import re
 import secrets
 import threading
 import time
@@ -686,10 +687,11 @@ class SandboxStore:
         return section_id
 
     def _exported_parent(self, parent):
-        """A product's stored category ("A/B", or {"id": N} as set) as this store exports it."""
+        """A product's stored category ("A/B" or "A \\ B", or {"id": N} as set) as this store
+        exports it."""
         if not isinstance(parent, str) or not parent:
             return parent
-        names = [name.strip() for name in parent.split("/") if name.strip()]
+        names = [name.strip() for name in re.split(r"[/\\]", parent) if name.strip()]
         if not self.sections_as_parent:
             return self.category_separator.join(names)
         section_id = 0
