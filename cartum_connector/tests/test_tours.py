@@ -141,15 +141,16 @@ class TestCartumTours(CartumSetup, HttpCase):
         self.assertEqual(self.cron_triggers(push_job), push_triggers + 1)
 
     def test_repair_tour(self):
-        """The repair list's store link, filters and group by; the form's Cartum tab and its
-        refresh button (twice), then Update from Cartum in the form's Actions; Update from
-        Cartum on three orders selected in the list."""
+        """The repair list's store link, filters and group by; the form's Cartum tab, with the
+        order's coupon beside its total, and its refresh button (twice), then Update from Cartum
+        in the form's Actions; Update from Cartum on three orders selected in the list."""
         picking_type = self.store.picking_type_id
         self.env["repair.order"].create(
             {"picking_type_id": picking_type.id, "internal_notes": "Walk-in customer"}
         )
-        # Cartum moved 1007 to Shipping; an import read it.
+        # Cartum moved 1007 to Shipping, and a 10% coupon was applied; an import read it.
         self.shop.set_status(1007, 6)
+        self.shop.apply_coupon(1007, "AUTUMN10", 10)
         self.env["cartum.importer"]._run(self.store, trigger="import", order_ids=["1007"])
         self.start_tour(
             "/odoo/action-repair.action_repair_order_tree",

@@ -694,6 +694,14 @@ registry.category("web_tour.tours").add("cartum_repair_tour", {
             trigger: ".o_form_view .o_field_widget[name=cartum_status_name]:contains(Shipping)",
         },
         {
+            content: "the order's coupon and its discount are shown beside the Cartum total",
+            trigger: ".o_form_view .o_field_widget[name=cartum_coupon_code]:contains(AUTUMN10)",
+        },
+        {
+            content: "the Cartum total is after the discount; the parts keep the line prices",
+            trigger: ".o_form_view:has(.o_field_widget[name=cartum_discount_amount]:contains(535.00)) .o_field_widget[name=cartum_amount_total]:contains(4,815.00)",
+        },
+        {
             content: "the chatter says the status changed in Cartum",
             trigger: ".o-mail-Message:contains(Status changed in Cartum to Shipping.)",
         },
