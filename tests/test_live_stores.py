@@ -15,6 +15,7 @@ from cartum_api import (
     section_path,
 )
 from cartum_api.client import USER_AGENT
+from cartum_sandbox import SandboxStore
 
 
 @pytest.fixture
@@ -294,3 +295,19 @@ def test_order_discount_without_coupon(store, make_client, keys, amount):
     store.edit_order(order_id, **keys)
     order = make_client().get_orders([order_id]).items[0]
     assert (order.discount.coupon_code, order.discount.amount) == ("", amount)
+
+
+def test_a_live_store_is_kept_across_a_restart(tmp_path):
+    store = SandboxStore()
+    store.add_product("DSP-1", {"ua": "Дисплей"}, 100, category="Запчастини/Дисплеї")
+    store.speak_like_live_store(token_refusal="ERROR")
+    store.export_products()  # makes the sections of the path
+    store.save(tmp_path / "store.json")
+    loaded = SandboxStore.load(tmp_path / "store.json")
+    assert loaded.sections == store.sections and 1 in loaded.sections
+    assert (loaded.token_refusal, loaded.category_separator, loaded.bot_filter) == (
+        "ERROR",
+        " \\ ",
+        True,
+    )
+    assert SandboxStore().token_refusal == "UNAUTHORIZED"

@@ -94,6 +94,15 @@ class TestLiveStore(CartumCase):
         run = self.run_import()
         self.assertEqual((run.state, run.updated_count), ("done", 1))
 
+    def test_a_web_page_instead_of_the_api_is_named_as_such(self):
+        page = b"<!DOCTYPE html><html><body>Checking your browser...</body></html>"
+        self.shop.faults.web_page_next(1, page, 403)
+        self.store.action_test_connection()
+        self.assertEqual(self.store.connection_state, "error")
+        self.assertIn("answered with a web page instead of its API", self.store.connection_message)
+        self.assertIn("bot filter", self.store.connection_message)
+        self.assertEqual(self.shop.requests, ["auth"])  # not asked again
+
     def test_a_tracking_only_change_leaves_the_repair_alone(self):
         self.run_import()
         repair = self.repair_of(1002)
