@@ -430,16 +430,18 @@ def parse_status(raw):
 def parse_product(raw):
     reader = _record_reader("Product", raw, "article")
     parent = raw.get("parent")
-    section_id = None
-    if (
+    section_id, path = None, ""
+    if isinstance(parent, bool):
+        pass  # a flag is no category
+    elif (
         isinstance(parent, dict)
         and "id" in parent
         and not _plain_text(parent.get("value") or parent.get("title"))
     ):
-        section_id, path = _section_id(parent["id"]), ""
+        section_id = _section_id(parent["id"])
     else:
         path = _plain_text(parent)
-        if path.isdigit():  # a section id as a bare number: never a category name
+        if path.isascii() and path.isdigit():  # a section id (0: the root): never a name
             section_id, path = _section_id(path), ""
     parts = _PATH_SEPARATORS.split(path)
     return Product(
@@ -456,7 +458,7 @@ def parse_product(raw):
 
 def _section_id(value):
     text = _plain_text(value)
-    return int(text) if text.isdigit() and int(text) > 0 else None
+    return int(text) if text.isascii() and text.isdigit() and int(text) > 0 else None
 
 
 def parse_sections(raw_pages):

@@ -62,6 +62,13 @@ def test_a_section_id_is_never_a_category_name(store, make_client, parent):
     assert (product.category_path, product.section_id) == ((), 17)
 
 
+@pytest.mark.parametrize("parent", ["0", 0, True, {"id": 0}, {"id": "x"}])
+def test_the_root_or_a_flag_is_no_category(store, make_client, parent):
+    store.products["DSP-1"]["parent"] = parent
+    product = catalog_product(make_client(), "DSP-1")
+    assert (product.category_path, product.section_id) == ((), None)
+
+
 def test_sections_are_read_from_the_root_down_in_the_stores_language(store, make_client):
     parts = store.add_section({"ua": "Запчастини", "en": "Parts"})
     displays = store.add_section({"ua": "Дисплеї", "en": "Displays"}, parent=parts)
