@@ -227,6 +227,14 @@ def test_a_web_page_in_any_declared_type_is_a_web_page(store, make_client, statu
     assert store.requests.count("currency/export") == 2
 
 
+def test_json_declared_as_a_web_page_is_read(store, make_client):
+    client = make_client()
+    client.list_currencies()
+    answer = b'{"status": "OK", "response": {"currencies": []}}'
+    store.faults.web_page_next(1, answer, 200, content_type="text/html; charset=UTF-8")
+    assert client.list_currencies() == []
+
+
 def test_a_server_error_page_is_still_retried(store, make_client):
     client = make_client()
     store.faults.web_page_next(1, b"<html><body>502 Bad Gateway</body></html>", 502)
