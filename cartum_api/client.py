@@ -23,8 +23,8 @@ The client names itself in its User-Agent: some stores' bot filters answer the d
 ``requests`` with a web page.
 
 Token trouble comes in several shapes: ``UNAUTHORIZED``, ``AUTHORIZATION_ERROR``, HTTP 401, or
-``ERROR`` whose message speaks of the token or of authorisation. Each gets one new token and
-one more try.
+``ERROR`` (or ``HTTP_ERROR``) whose message speaks of the token or of authorisation. Each gets
+one new token and one more try.
 """
 
 import copy
@@ -441,7 +441,7 @@ class CartumClient:
             if status in ("OK", "WARNING", "EMPTY"):
                 return Answer(status, response)
             if status in TOKEN_STATUSES or (
-                status == "ERROR" and TOKEN_TROUBLE.search(_message(response))
+                status in ("ERROR", "HTTP_ERROR") and TOKEN_TROUBLE.search(_message(response))
             ):
                 # The token expired early or was revoked: one new token, one more try.
                 self._forget_token(token)

@@ -470,10 +470,10 @@ def parse_sections(raw_pages):
         section_id = _section_id(raw.get("id"))
         if section_id is None:
             continue
-        parent = raw.get("parent")
+        parent = raw.get("parent", raw.get("parent_id"))
         if isinstance(parent, dict):
             parent = parent.get("id")
-        titles = raw.get("title")
+        titles = raw.get("title", raw.get("name"))
         if not isinstance(titles, dict):
             titles = {"": titles}
         sections[section_id] = Section(

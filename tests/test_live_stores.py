@@ -166,6 +166,25 @@ def test_a_fresh_token_refused_again_is_an_auth_error_with_the_stores_words(
     assert store.requests == ["auth", "currency/export", "auth", "currency/export"]
 
 
+def test_an_http_error_about_the_token_renews_it(store, make_client):
+    client = make_client()
+    client.list_currencies()
+    store.faults.envelope_next(1, "HTTP_ERROR", response={"code": 401, "message": "Invalid token"})
+    assert client.list_currencies()[0].iso == "UAH"
+    assert store.requests.count("auth") == 2
+
+
+def test_sections_with_parent_id_and_name_keys(store, make_client):
+    client = make_client()
+    client.list_currencies()
+    pages = [
+        {"id": 3, "parent_id": 0, "name": {"ua": "Запчастини"}},
+        {"id": 17, "parent_id": {"id": 3}, "name": "Дисплеї"},
+    ]
+    store.faults.envelope_next(1, "OK", response={"pages": pages})
+    assert section_path(client.export_sections(), 17, "ua") == ("Запчастини", "Дисплеї")
+
+
 def test_an_error_about_something_else_is_not_token_trouble(store, make_client):
     client = make_client()
     client.list_currencies()
