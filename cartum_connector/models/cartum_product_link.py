@@ -25,7 +25,6 @@ class CartumProductLink(models.Model):
     cartum_price = fields.Float(string="Price in Cartum", readonly=True, digits="Product Price")
     cartum_category = fields.Char(string="Category in Cartum", readonly=True)
     category_note = fields.Char(
-        string="Category Note",
         readonly=True,
         help="Set when Cartum's category of the product could not be read: the product was "
         "left in Odoo's default category.",
