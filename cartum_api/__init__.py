@@ -11,7 +11,9 @@ from .errors import (
     CartumError,
     CartumHTTPError,
     CartumRedirect,
+    CartumTooManyStatuses,
     CartumUndefinedFunction,
+    CartumUnsafeAddress,
     InvalidOrder,
     InvalidPayload,
 )
@@ -27,6 +29,13 @@ from .records import (
     StatusUpdateResult,
     parse_order,
     parse_orders,
+)
+from .safety import (
+    MAX_STORE_TEXT,
+    address_problem,
+    is_public_address,
+    mask_secrets,
+    untrusted_text,
 )
 from .text import html_to_text
 
@@ -44,21 +53,28 @@ __all__ = [
     "CartumError",
     "CartumHTTPError",
     "CartumRedirect",
+    "CartumTooManyStatuses",
     "CartumUndefinedFunction",
+    "CartumUnsafeAddress",
     "Currency",
     "Customer",
     "Delivery",
     "InvalidOrder",
     "InvalidPayload",
+    "MAX_STORE_TEXT",
     "Order",
     "OrderLine",
     "Page",
     "Product",
     "Status",
     "StatusUpdateResult",
+    "address_problem",
     "html_to_text",
+    "is_public_address",
+    "mask_secrets",
     "parse_order",
     "parse_orders",
     "phone_key",
     "split_full_name",
+    "untrusted_text",
 ]
