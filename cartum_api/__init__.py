@@ -42,6 +42,7 @@ from .text import html_to_text
 __all__ = [
     "FIRST_LAST",
     "LAST_FIRST",
+    "MAX_STORE_TEXT",
     "RETRY_SAFE_FUNCTIONS",
     "Answer",
     "CartumAnswerError",
@@ -61,7 +62,6 @@ __all__ = [
     "Delivery",
     "InvalidOrder",
     "InvalidPayload",
-    "MAX_STORE_TEXT",
     "Order",
     "OrderLine",
     "Page",

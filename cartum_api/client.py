@@ -247,9 +247,7 @@ class CartumClient:
                 for ended in [other for other in self._sessions if not other[0].is_alive()]:
                     self._sessions.pop(ended).close()
                 session = self._sessions[key] = requests.Session()
-                adapter = _TimeoutAdapter(
-                    self.timeout, public_only=not self.allow_local_addresses
-                )
+                adapter = _TimeoutAdapter(self.timeout, public_only=not self.allow_local_addresses)
                 session.mount("http://", adapter)
                 session.mount("https://", adapter)
             return session

@@ -255,7 +255,8 @@ def parse_order(data, name_order=FIRST_LAST):
         raise order_error("products", "is not a list")
     if len(raw_lines) > MAX_ORDER_LINES:
         raise order_error(
-            "products", f"has {len(raw_lines)} lines, more than the {MAX_ORDER_LINES} an order may have"
+            "products",
+            f"has {len(raw_lines)} lines, more than the {MAX_ORDER_LINES} an order may have",
         )
     lines, skipped = [], []
     for index, raw_line in enumerate(raw_lines):

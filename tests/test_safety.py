@@ -22,7 +22,9 @@ from cartum_api.records import MAX_FIELD_CHARS, MAX_ORDER_LINES, parse_orders
 
 def test_secrets_are_masked_in_every_form_they_are_sent_in():
     secret = 'p@ss "wo/rd"'
-    text = f'{secret} {{"password": "p@ss \\"wo/rd\\""}} p%40ss%20%22wo%2Frd%22 p%40ss+%22wo%2Frd%22'
+    text = (
+        f'{secret} {{"password": "p@ss \\"wo/rd\\""}} p%40ss%20%22wo%2Frd%22 p%40ss+%22wo%2Frd%22'
+    )
     masked = mask_secrets(text, [secret, None, ""])
     assert "wo/rd" not in masked and "wo%2Frd" not in masked
     assert masked.count("********") == 4
