@@ -270,10 +270,14 @@ class CartumClient:
         quick.backoff_cap = min(self.backoff_cap, read_timeout)
         return quick
 
+    def secrets(self):
+        """What must never show in a message or a log: the password and the current token."""
+        return (self._password, self._tokens.token)
+
     def scrub(self, text):
         """Store text as it may be stored, shown or logged: the password and token masked,
         capped (``safety.untrusted_text``)."""
-        return untrusted_text(text, (self._password, self._tokens.token))
+        return untrusted_text(text, self.secrets())
 
     # -- transport ---------------------------------------------------------------------------
 

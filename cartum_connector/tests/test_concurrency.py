@@ -13,6 +13,8 @@ from odoo.tools import config
 from cartum_sandbox import CartumSandbox, SandboxStore
 from cartum_sandbox.seed import phone_formats
 
+from ..models.cartum_store import ALLOW_LOCAL_STORES_PARAM
+
 CUSTOMERS = 12
 ARTICLES = 8
 ORDERS = 40
@@ -136,6 +138,8 @@ class TestStoresImportAtOnce(TransactionCase):
             picking_type = env["stock.picking.type"].search(
                 [("code", "=", "repair_operation"), ("company_id", "=", self.company_id)], limit=1
             )
+            # Committed in this throwaway database: the sandboxes are on http://127.0.0.1.
+            env["ir.config_parameter"].set_param(ALLOW_LOCAL_STORES_PARAM, "True")
             stores = env["cartum.store"].create(
                 [
                     {
