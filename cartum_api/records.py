@@ -19,7 +19,7 @@ _MISSING = object()
 # Documented sizes: a text field of an order, product or status longer than MAX_FIELD_CHARS,
 # or an order of more than MAX_ORDER_LINES lines, makes that record an error (the order a
 # recorded failure), never a huge record.
-MAX_FIELD_CHARS = 10_000
+MAX_FIELD_CHARS = 100_000
 MAX_ORDER_LINES = 500
 MAX_INTEGER = 2**31 - 1  # ids and statuses: what a database integer holds
 # How much of a bad value an error message quotes.
