@@ -560,8 +560,8 @@ class CartumStore(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         self._check_connector_fields({name for vals in vals_list for name in vals})
-        if not self.env.su:  # nor given as defaults in the context
-            self = self.with_context(
+        if not self.env.su:  # nor given as defaults in the context, which are dropped
+            self = self.with_context(  # pylint: disable=context-overridden
                 {
                     key: value
                     for key, value in self.env.context.items()

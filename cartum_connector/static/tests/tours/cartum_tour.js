@@ -284,8 +284,8 @@ registry.category("web_tour.tours").add("cartum_store_tour", {
             run: "click",
         },
         {
-            content: "the store's form, not tested yet",
-            trigger: ".o_form_view .o_field_widget[name=connection_state]:contains(Not tested)",
+            content: "the store's form, connected",
+            trigger: ".o_form_view .o_field_widget[name=connection_state]:contains(Connected)",
         },
         // Imported contacts: the store's company's by default, here shared by all companies.
         {
