@@ -124,6 +124,8 @@ def run_scenario(template, name, args, shop, sandbox, grown):
             uah = env.ref("base.UAH")
             uah.active = True
             env.company.write({"currency_id": uah.id, "country_id": env.ref("base.ua").id})
+            # The sandbox is a local test store, on http://127.0.0.1.
+            env["ir.config_parameter"].set_param("cartum_connector.allow_local_stores", "True")
             if grown:
                 grow(env, args)
             store = env["cartum.store"].create(

@@ -98,6 +98,8 @@ def set_up_scenario(template, name, sandboxes):
         uah = env.ref("base.UAH")
         uah.active = True
         env.company.write({"currency_id": uah.id, "country_id": env.ref("base.ua").id})
+        # The sandboxes are local test stores, on http://127.0.0.1.
+        env["ir.config_parameter"].set_param("cartum_connector.allow_local_stores", "True")
         stores = env["cartum.store"].create(
             [
                 {

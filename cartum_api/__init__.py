@@ -11,8 +11,10 @@ from .errors import (
     CartumError,
     CartumHTTPError,
     CartumRedirect,
+    CartumTooManyStatuses,
     CartumUndefinedFunction,
     CartumWebPage,
+    CartumUnsafeAddress,
     InvalidOrder,
     InvalidPayload,
 )
@@ -33,12 +35,20 @@ from .records import (
     parse_orders,
     section_path,
 )
+from .safety import (
+    MAX_STORE_TEXT,
+    address_problem,
+    is_public_address,
+    mask_secrets,
+    untrusted_text,
+)
 from .text import html_to_text
 
 __all__ = [
     "DIGEST_PREFIX",
     "FIRST_LAST",
     "LAST_FIRST",
+    "MAX_STORE_TEXT",
     "RETRY_SAFE_FUNCTIONS",
     "Answer",
     "CartumAnswerError",
@@ -50,8 +60,10 @@ __all__ = [
     "CartumError",
     "CartumHTTPError",
     "CartumRedirect",
+    "CartumTooManyStatuses",
     "CartumUndefinedFunction",
     "CartumWebPage",
+    "CartumUnsafeAddress",
     "Currency",
     "Customer",
     "Delivery",
@@ -65,10 +77,14 @@ __all__ = [
     "Section",
     "Status",
     "StatusUpdateResult",
+    "address_problem",
     "html_to_text",
+    "is_public_address",
+    "mask_secrets",
     "parse_order",
     "parse_orders",
     "phone_key",
     "section_path",
     "split_full_name",
+    "untrusted_text",
 ]

@@ -16,8 +16,9 @@ to the store's own address only. A redirect answer raises CartumRedirect, naming
 
 Answers are bounded: one larger than ``max_answer_bytes``, nested deeper than
 ``max_answer_depth`` or not UTF-8 is refused at once (CartumBadResponse), since asking again
-would bring the same answer. So is a web page where the API's JSON belongs (CartumWebPage): a
-wrong address, or a bot filter in front of the API.
+would bring the same answer; so is a list of more than ``MAX_STATUSES`` statuses, and a web
+page where the API's JSON belongs (CartumWebPage): a wrong address, or a bot filter in front of
+the API.
 
 The client names itself in its User-Agent: some stores' bot filters answer the default one of
 ``requests`` with a web page.
@@ -25,6 +26,14 @@ The client names itself in its User-Agent: some stores' bot filters answer the d
 Token trouble comes in several shapes: ``UNAUTHORIZED``, ``AUTHORIZATION_ERROR``, HTTP 401, or
 ``ERROR`` (or ``HTTP_ERROR``) whose message speaks of the token or of authorisation. Each gets
 one new token and one more try.
+
+What a store says (its error messages, a redirect's address) reaches exceptions and logs
+masked (the password and token never show) and capped (``safety.untrusted_text``).
+
+Only public https:// addresses are called: the address of each new connection is checked once
+connected, before anything is sent, so that a host name that later resolves to a loopback,
+private, link-local or reserved address gets nothing. ``allow_local_addresses`` lifts this for
+test stores (plain http:// and local addresses).
 """
 
 import copy
@@ -42,6 +51,8 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .customer import FIRST_LAST
 from .errors import (
@@ -53,8 +64,10 @@ from .errors import (
     CartumError,
     CartumHTTPError,
     CartumRedirect,
+    CartumTooManyStatuses,
     CartumUndefinedFunction,
     CartumWebPage,
+    CartumUnsafeAddress,
 )
 from .records import (
     CARTUM_DATETIME_FORMAT,
@@ -66,6 +79,7 @@ from .records import (
     parse_sections,
     parse_statuses,
 )
+from .safety import is_public_address, untrusted_text
 
 _logger = logging.getLogger(__name__)
 
@@ -90,6 +104,8 @@ CATALOG_PAGE_LIMIT = 500
 READ_CHUNK_BYTES = 64 * 1024
 # A redirect's address is shown to users and logged: cut when longer.
 MAX_LOCATION_CHARS = 200
+# A store has a handful of statuses; a list longer than this is refused, not mapped.
+MAX_STATUSES = 200
 
 
 def _user_agent():
@@ -139,13 +155,58 @@ class _TokenState:
         self.lock = threading.Lock()
 
 
+class _LocalPeer(Exception):
+    """A connection reached a non-public address; nothing was sent on it. Not an OSError, so
+    that neither urllib3 nor requests retries it or wraps it."""
+
+    def __init__(self, address):
+        super().__init__(address)
+        self.address = address
+
+
+def _public_socket(sock):
+    """``sock`` if its peer is a public address; otherwise closed, and _LocalPeer raised."""
+    address = sock.getpeername()[0]
+    if not is_public_address(address):
+        sock.close()
+        raise _LocalPeer(address)
+    return sock
+
+
+class _PublicHTTPConnection(HTTPConnection):
+    def _new_conn(self):
+        return _public_socket(super()._new_conn())
+
+
+class _PublicHTTPSConnection(HTTPSConnection):
+    def _new_conn(self):
+        return _public_socket(super()._new_conn())
+
+
+class _PublicHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _PublicHTTPConnection
+
+
+class _PublicHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _PublicHTTPSConnection
+
+
 class _TimeoutAdapter(requests.adapters.HTTPAdapter):
     """Sends each request of its session with the client's (connect, read) timeouts, so that no
-    call can forget them."""
+    call can forget them; with ``public_only``, on connections to public addresses only."""
 
-    def __init__(self, timeout):
+    def __init__(self, timeout, public_only=True):
+        self.public_only = public_only
         super().__init__()
         self.timeout = timeout
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        if self.public_only:
+            self.poolmanager.pool_classes_by_scheme = {
+                "http": _PublicHTTPPool,
+                "https": _PublicHTTPSPool,
+            }
 
     def send(self, request, timeout=None, **kwargs):
         return super().send(request, timeout=timeout or self.timeout, **kwargs)
@@ -176,6 +237,7 @@ class CartumClient:
         max_answer_depth=32,
         token_renew_margin=60.0,
         name_order=FIRST_LAST,
+        allow_local_addresses=False,
         clock=time.monotonic,
         sleep=time.sleep,
     ):
@@ -192,6 +254,7 @@ class CartumClient:
         self.max_answer_depth = max_answer_depth
         self.token_renew_margin = token_renew_margin
         self.name_order = name_order
+        self.allow_local_addresses = allow_local_addresses
         self.clock = clock
         self.sleep = sleep
         self.rate_limiter = RateLimiter(requests_per_second, clock, sleep)
@@ -214,7 +277,7 @@ class CartumClient:
                 for ended in [other for other in self._sessions if not other[0].is_alive()]:
                     self._sessions.pop(ended).close()
                 session = self._sessions[key] = requests.Session()
-                adapter = _TimeoutAdapter(self.timeout)
+                adapter = _TimeoutAdapter(self.timeout, public_only=not self.allow_local_addresses)
                 session.mount("http://", adapter)
                 session.mount("https://", adapter)
             return session
@@ -237,6 +300,15 @@ class CartumClient:
         quick.backoff_cap = min(self.backoff_cap, read_timeout)
         return quick
 
+    def secrets(self):
+        """What must never show in a message or a log: the password and the current token."""
+        return (self._password, self._tokens.token)
+
+    def scrub(self, text):
+        """Store text as it may be stored, shown or logged: the password and token masked,
+        capped (``safety.untrusted_text``)."""
+        return untrusted_text(text, self.secrets())
+
     # -- transport ---------------------------------------------------------------------------
 
     def _backoff(self, attempt, retry_after=None):
@@ -248,6 +320,11 @@ class CartumClient:
     def _post(self, function, body, retry_safe):
         """One logical request: the HTTP exchange, retried; returns the decoded JSON envelope."""
         url = f"{self.base_url}/api/{function}/"
+        if not self.allow_local_addresses and urlsplit(url).scheme != "https":
+            raise CartumUnsafeAddress(
+                f"{function}: the store's address is not https://; nothing was sent",
+                "scheme",
+            )
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         headers = {
             "Content-Type": "application/json; charset=utf-8",
@@ -269,6 +346,13 @@ class CartumClient:
                     stream=True,
                     allow_redirects=False,
                 )
+            except _LocalPeer as refused:
+                raise CartumUnsafeAddress(
+                    f"{function}: the store's host name leads to {refused.address}, which is "
+                    "not a public address; nothing was sent",
+                    "local",
+                    refused.address,
+                ) from None
             except requests.ConnectTimeout:
                 failure = "the connection timed out"
                 continue
@@ -291,7 +375,7 @@ class CartumClient:
                 ) from None
             with reply:  # closing unread answers drops their connection instead of reading on
                 if 300 <= reply.status_code < 400:
-                    raise _redirect_error(function, url, reply)
+                    raise _redirect_error(function, url, reply, self.scrub)
                 if reply.status_code == 401:
                     # Some stores refuse a token this way: told to call() as Cartum's own status.
                     return {"status": "UNAUTHORIZED", "response": self._refusal(function, reply)}
@@ -408,7 +492,7 @@ class CartumClient:
             return
         if status == "UNDEFINED_FUNCTION":
             raise CartumUndefinedFunction("auth: the store has no API login function", "auth")
-        message = _message(response) or status
+        message = self.scrub(_message(response) or status)
         raise CartumAuthError(f"The store refused the API login {self.login!r}: {message}")
 
     def _current_token(self):
@@ -437,7 +521,7 @@ class CartumClient:
             elif not isinstance(response, dict):
                 if status in ("OK", "WARNING", "EMPTY"):
                     raise CartumBadResponse(f"{function}: the answer's 'response' is not an object")
-                response = {"message": str(response)}  # an error told as bare text
+                response = {"message": str(response)[: MAX_LOCATION_CHARS * 10]}  # bare text
             if status in ("OK", "WARNING", "EMPTY"):
                 return Answer(status, response)
             if status in TOKEN_STATUSES or (
@@ -447,9 +531,8 @@ class CartumClient:
                 self._forget_token(token)
                 if not renewed:
                     continue
-                raise CartumAuthError(
-                    f"{function}: the store refused a fresh token ({_message(response) or status})"
-                )
+                reason = self.scrub(_message(response) or status)
+                raise CartumAuthError(f"{function}: the store refused a fresh token ({reason})")
             if status == "UNDEFINED_FUNCTION":
                 raise CartumUndefinedFunction(
                     f"{function}: this store does not offer the function (older store version)",
@@ -458,12 +541,15 @@ class CartumClient:
             if status in ("ERROR", "EXCEPTION", "HTTP_ERROR"):
                 code = response.get("code") if status == "HTTP_ERROR" else None
                 shown = f"{status} {code}" if code not in (None, "") else status
+                message = self.scrub(_message(response) or "no message")
                 raise CartumAnswerError(
-                    f"{function}: Cartum answered {shown}: {_message(response) or 'no message'}",
+                    f"{function}: Cartum answered {self.scrub(shown)[:80]}: {message}",
                     status,
                     code=code,
                 )
-            raise CartumBadResponse(f"{function}: unknown answer status {status!r}")
+            raise CartumBadResponse(
+                f"{function}: unknown answer status {self.scrub(repr(status))[:80]}"
+            )
 
     # -- functions ---------------------------------------------------------------------------
 
@@ -500,6 +586,13 @@ class CartumClient:
         statuses = answer.response.get("statuses") or {}
         if not isinstance(statuses, (dict, list)):
             raise CartumBadResponse("orders/get_available_statuses: 'statuses' is not an object")
+        if len(statuses) > MAX_STATUSES:
+            raise CartumTooManyStatuses(
+                f"orders/get_available_statuses: the store lists {len(statuses)} statuses, more "
+                f"than the {MAX_STATUSES} a store may have; none was read",
+                len(statuses),
+                MAX_STATUSES,
+            )
         return parse_statuses(statuses)
 
     def update_statuses(self, updates):
@@ -536,7 +629,9 @@ class CartumClient:
                         continue
                     if str(entry.get("status", "ERROR")).upper() in ("OK", "SUCCESS"):
                         continue
-                    refused[str(entry.get("order_id"))] = _message(entry) or "refused by Cartum"
+                    refused[str(entry.get("order_id"))] = (
+                        self.scrub(_message(entry)) or "refused by Cartum"
+                    )
             for update in batch:
                 message = refused.get(str(update["order_id"]))
                 results.append(
@@ -685,11 +780,11 @@ def _bounded(text):
     return text if len(text) <= MAX_LOCATION_CHARS else text[:MAX_LOCATION_CHARS] + "…"
 
 
-def _redirect_error(function, url, reply):
-    """CartumRedirect for a 3xx answer to ``url``: where it points, and the website URL that
-    address implies when it is the same API call elsewhere."""
+def _redirect_error(function, url, reply, scrub):
+    """CartumRedirect for a 3xx answer to ``url``: where it points (``scrub``bed of secrets),
+    and the website URL that address implies when it is the same API call elsewhere."""
     code = reply.status_code
-    location = reply.headers.get("Location", "").strip()
+    location = scrub(reply.headers.get("Location", "").strip()[: MAX_LOCATION_CHARS * 10])
     if not location:
         return CartumRedirect(
             f"{function}: the store answered HTTP {code}, a redirect without an address; API "

@@ -4,6 +4,9 @@ Messages name the store function and what Cartum said, never the token, the pass
 request body: callers put these messages in logs, sync runs and chatter as they are.
 """
 
+# The id of a bad record, as the store sent it, is kept to this many characters.
+MAX_RECORD_ID_CHARS = 40
+
 
 class CartumError(Exception):
     """Base class of everything the Cartum layer raises."""
@@ -11,6 +14,16 @@ class CartumError(Exception):
 
 class CartumConnectionError(CartumError):
     """The store could not be reached, or dropped the connection, after every retry."""
+
+
+class CartumUnsafeAddress(CartumError):
+    """The store's address is not one the connector calls: not https:// (``kind`` "scheme"),
+    or a connection reached a non-public ``address`` (``kind`` "local"). Nothing was sent."""
+
+    def __init__(self, message, kind, address=None):
+        super().__init__(message)
+        self.kind = kind
+        self.address = address
 
 
 class CartumHTTPError(CartumError):
@@ -47,6 +60,15 @@ class CartumBadResponse(CartumError):
     """The store answered something that is not the documented JSON envelope."""
 
 
+class CartumTooManyStatuses(CartumBadResponse):
+    """The store lists more statuses (``count``) than a store may have (``limit``)."""
+
+    def __init__(self, message, count, limit):
+        super().__init__(message)
+        self.count = count
+        self.limit = limit
+
+
 class CartumAuthError(CartumError):
     """The login or password was refused."""
 
@@ -73,6 +95,8 @@ class InvalidPayload(CartumError):
     """A record in an answer is missing a field or has one of the wrong kind."""
 
     def __init__(self, kind, record_id, field, problem):
+        if record_id is not None and len(str(record_id)) > MAX_RECORD_ID_CHARS:
+            record_id = f"{str(record_id)[:MAX_RECORD_ID_CHARS]}…"
         self.kind = kind
         self.record_id = record_id
         self.field = field

@@ -22,6 +22,20 @@ _MISSING = object()
 DIGEST_PREFIX = "v2:"
 # Horoshop writes category paths "A \\ B" (spaces or not); older data "A/B".
 _PATH_SEPARATORS = re.compile(r"\s*[\\/]\s*")
+# Documented sizes: a text field of an order, product or status longer than MAX_FIELD_CHARS,
+# or an order of more than MAX_ORDER_LINES lines, makes that record an error (the order a
+# recorded failure), never a huge record.
+MAX_FIELD_CHARS = 100_000
+MAX_ORDER_LINES = 500
+MAX_INTEGER = 2**31 - 1  # ids and statuses: what a database integer holds
+# How much of a bad value an error message quotes.
+SHOWN_VALUE_CHARS = 80
+
+
+def _shown(value):
+    """A bad value as an error message quotes it: its repr, cut."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_VALUE_CHARS else f"{text[:SHOWN_VALUE_CHARS]}…"
 
 
 @dataclass(frozen=True)
@@ -217,32 +231,39 @@ class _FieldReader:
     def integer(self, name, default=_MISSING):
         value = self._get(name, default)
         if isinstance(value, bool):
-            self._fail(name, f"is not a whole number: {value!r}")
+            self._fail(name, f"is not a whole number: {_shown(value)}")
         try:
             number = int(str(value).strip())
         except ValueError:
-            self._fail(name, f"is not a whole number: {value!r}")
+            self._fail(name, f"is not a whole number: {_shown(value)}")
+        if abs(number) > MAX_INTEGER:
+            self._fail(name, f"is out of range: {_shown(value)}")
         return number
 
     def number(self, name, default=_MISSING):
         value = self._get(name, default)
         if isinstance(value, bool):
-            self._fail(name, f"is not a number: {value!r}")
+            self._fail(name, f"is not a number: {_shown(value)}")
         try:
             number = float(str(value).strip().replace(",", "."))
         except ValueError:
-            self._fail(name, f"is not a number: {value!r}")
+            self._fail(name, f"is not a number: {_shown(value)}")
         if not math.isfinite(number):
-            self._fail(name, f"is not a finite number: {value!r}")
+            self._fail(name, f"is not a finite number: {_shown(value)}")
         return number
 
     def text(self, name, default=_MISSING, required=False):
         value = self._get(name, default)
         if isinstance(value, (dict, list)):
-            self._fail(name, f"is not text: {value!r}")
-        text = str(value).strip()
+            self._fail(name, f"is not text: {_shown(value)}")
+        text = self._bounded(name, str(value).strip())
         if required and not text:
             self._fail(name, "is empty")
+        return text
+
+    def _bounded(self, name, text):
+        if len(text) > MAX_FIELD_CHARS:
+            self._fail(name, f"is longer than {MAX_FIELD_CHARS} characters ({len(text)})")
         return text
 
     def datetime(self, name):
@@ -252,30 +273,33 @@ class _FieldReader:
                 return datetime.strptime(value, fmt)
             except ValueError:
                 continue
-        self._fail(name, f"is not a date and time: {value!r}")
+        self._fail(name, f"is not a date and time: {_shown(value)}")
 
     def titled(self, name):
         """Cartum sends some references as {"id": .., "title": ..}; older stores as plain text."""
         value = self.data.get(name)
         if isinstance(value, dict):
-            return str(value.get("title") or "").strip()
-        return str(value or "").strip()
+            return self._bounded(name, str(value.get("title") or "").strip())
+        return self._bounded(name, str(value or "").strip())
 
     def translations(self, name):
         value = self.data.get(name)
         if value in (None, ""):
             return {}
         if isinstance(value, str):
-            return {"": value}
+            return {"": self._bounded(name, value)}
         if not isinstance(value, dict):
-            self._fail(name, f"is not a set of translations: {value!r}")
-        return {str(lang): str(text or "") for lang, text in value.items()}
+            self._fail(name, f"is not a set of translations: {_shown(value)}")
+        return {
+            self._bounded(name, str(lang))[:16]: self._bounded(name, str(text or ""))
+            for lang, text in value.items()
+        }
 
 
 def parse_order(data, name_order=FIRST_LAST):
     """Validate one order of ``orders/get`` and return an Order, or raise InvalidOrder."""
     if not isinstance(data, dict):
-        raise InvalidOrder(None, "order", f"is not an object: {data!r:.80}")
+        raise InvalidOrder(None, "order", f"is not an object: {_shown(data)}")
     raw_id = data.get("order_id")
 
     def order_error(field_name, problem):
@@ -288,6 +312,11 @@ def parse_order(data, name_order=FIRST_LAST):
     raw_lines = data.get("products") or []
     if not isinstance(raw_lines, list):
         raise order_error("products", "is not a list")
+    if len(raw_lines) > MAX_ORDER_LINES:
+        raise order_error(
+            "products",
+            f"has {len(raw_lines)} lines, more than the {MAX_ORDER_LINES} an order may have",
+        )
     lines, skipped = [], []
     for index, raw_line in enumerate(raw_lines):
         try:
@@ -357,12 +386,12 @@ def _line_error(field_name, problem):
 def _line_label(index, data):
     names = (data.get("title"), data.get("article")) if isinstance(data, dict) else ()
     name = next((n.strip() for n in names if isinstance(n, str) and n.strip()), "")
-    return f"products[{index}] ({name!r})" if name else f"products[{index}]"
+    return f"products[{index}] ({_shown(name)})" if name else f"products[{index}]"
 
 
 def _parse_line(data):
     if not isinstance(data, dict):
-        raise _BadLine(f"is not an object: {data!r:.80}")
+        raise _BadLine(f"is not an object: {_shown(data)}")
     reader = _FieldReader(_line_error, data)
     quantity = reader.number("quantity")
     if quantity < 0:
@@ -410,7 +439,7 @@ def parse_statuses(raw_statuses):
 def _record_reader(kind, raw, id_key):
     """A field reader for one record of ``kind``; its errors name the record by ``id_key``."""
     if not isinstance(raw, dict):
-        raise InvalidPayload(kind, None, kind.lower(), f"is not an object: {raw!r:.80}")
+        raise InvalidPayload(kind, None, kind.lower(), f"is not an object: {_shown(raw)}")
 
     def record_error(field_name, problem):
         return InvalidPayload(kind, raw.get(id_key), field_name, problem)
@@ -497,7 +526,7 @@ def _plain_text(value):
         return str(int(value))
     if value is None or isinstance(value, list):
         return ""
-    return str(value).strip()
+    return str(value).strip()[:MAX_FIELD_CHARS]
 
 
 def parse_currency(raw):

@@ -41,6 +41,7 @@ def make_client(sandbox):
         options.setdefault("backoff_base", 0.01)
         options.setdefault("requests_per_second", None)
         options.setdefault("read_timeout", 5.0)
+        options.setdefault("allow_local_addresses", True)  # the sandbox is on 127.0.0.1
         client = CartumClient(sandbox.base_url, "api", "s3cret-pass", **options)
         clients.append(client)
         return client

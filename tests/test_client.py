@@ -80,7 +80,13 @@ def test_shortened_token_lifetime_is_survived(store, make_client):
 
 
 def test_bad_login_raises_auth_error_without_secrets(sandbox, caplog):
-    client = CartumClient(sandbox.base_url, "api", "wrong-password-123", backoff_base=0.01)
+    client = CartumClient(
+        sandbox.base_url,
+        "api",
+        "wrong-password-123",
+        backoff_base=0.01,
+        allow_local_addresses=True,
+    )
     caplog.set_level(logging.DEBUG)
     with pytest.raises(CartumAuthError) as raised:
         client.list_currencies()
@@ -166,7 +172,13 @@ def test_api_not_in_plan(store, make_client):
 
 def test_unreachable_store():
     client = CartumClient(
-        "http://127.0.0.1:9", "api", "pw", max_attempts=2, backoff_base=0.01, connect_timeout=1
+        "http://127.0.0.1:9",
+        "api",
+        "pw",
+        max_attempts=2,
+        backoff_base=0.01,
+        connect_timeout=1,
+        allow_local_addresses=True,
     )
     with pytest.raises(CartumConnectionError, match="refused"):
         client.list_currencies()
@@ -237,7 +249,9 @@ def test_redirect_without_address(store, make_client):
     ],
 )
 def test_an_address_requests_cannot_use_is_a_cartum_error(url, kind):
-    client = CartumClient(url, "api", "pw", max_attempts=3, backoff_base=0.01)
+    client = CartumClient(
+        url, "api", "pw", max_attempts=3, backoff_base=0.01, allow_local_addresses=True
+    )
     with pytest.raises(CartumError, match=f"request could not be sent \\({kind}: ") as caught:
         client.authenticate()
     assert "pw" not in str(caught.value).replace(url, "")

@@ -18,3 +18,5 @@ from . import cartum_order_mapper
 from . import cartum_importer
 from . import repair_order
 from . import stock_move
+from . import stock_move_line
+from . import res_config_settings

@@ -1,19 +1,27 @@
 import dataclasses
 import threading
+import traceback
 
 from odoo import api, models
 
 from cartum_api import (
+    MAX_STORE_TEXT,
+    CartumAnswerError,
     CartumApiUnavailable,
     CartumAuthError,
+    CartumBadResponse,
     CartumClient,
     CartumConnectionError,
     CartumError,
+    CartumHTTPError,
     CartumRedirect,
+    CartumTooManyStatuses,
     CartumUndefinedFunction,
+    CartumUnsafeAddress,
     CartumWebPage,
     Status,
     section_path,
+    untrusted_text,
 )
 
 # Statuses every Cartum store has; used when an older store cannot list its own.
@@ -27,6 +35,8 @@ STANDARD_STATUSES = [
 # A click waits on Cartum no longer than this (seconds), and tries at most twice.
 INTERACTIVE_READ_TIMEOUT = 10.0
 INTERACTIVE_ATTEMPTS = 2
+# A logged traceback is cut to this many characters (a store's huge value could be in it).
+TRACEBACK_CHARS = 20_000
 
 # One client per store and process, shared by HTTP threads, cron threads and post-commit hooks
 # (the client gives each thread its own HTTP session). It keeps the store's token (600 s)
@@ -53,12 +63,14 @@ class CartumAdapter(models.AbstractModel):
         """The store's API client; rebuilt when its settings change, else reused with its token.
         ``interactive``: a short read timeout and one retry, for a user's click."""
         store = store.sudo()
+        allow_local = store._allow_local_stores()
         settings = (
             store.url,
             store.login,
             store.password,
             store.name_order,
             store.requests_per_second,
+            allow_local,
         )
         key = (self.env.cr.dbname, store.id)
         with _clients_lock:
@@ -72,6 +84,7 @@ class CartumAdapter(models.AbstractModel):
                     store.password or "",
                     name_order=store.name_order,
                     requests_per_second=store.requests_per_second or None,
+                    allow_local_addresses=allow_local,
                 )
                 cached = _clients[key] = (settings, client)
         client = cached[1]
@@ -156,6 +169,21 @@ class CartumAdapter(models.AbstractModel):
                     del _sections[key]
 
     @api.model
+    def _scrub(self, store, text, limit=MAX_STORE_TEXT):
+        """Text that may carry what the store said, as it may be stored, shown or logged: the
+        store's password and token masked, capped to ``limit`` characters."""
+        secrets = [store.sudo().password]
+        cached = _clients.get((self.env.cr.dbname, store.id))
+        if cached:
+            secrets += cached[1].secrets()
+        return untrusted_text(text, secrets, limit)
+
+    @api.model
+    def _log_failure(self, logger, store, what):
+        """Log the exception being handled, at ERROR, its traceback scrubbed of secrets."""
+        logger.error("%s:\n%s", what, self._scrub(store, traceback.format_exc(), TRACEBACK_CHARS))
+
+    @api.model
     def _check_connection(self, store):
         """Log in, read currencies and statuses; returns (message, level) where level is
         success, warning or danger, and says exactly what is wrong, if anything."""
@@ -166,14 +194,34 @@ class CartumAdapter(models.AbstractModel):
 
     @api.model
     def _error_message(self, store, error):
-        """What a user reads of a Cartum error: what is wrong and what to check. Cartum errors
-        carry no secret."""
+        """What a user reads of a Cartum error: what is wrong and what to check; what the
+        store said is masked and capped."""
+        return self._scrub(store, self._error_text(store, error))
+
+    @api.model
+    def _error_text(self, store, error):
         if isinstance(error, CartumWebPage):
             return self.env._(
                 "The store at %(url)s answered with a web page instead of its API. Check the "
                 "website URL; if it is right, a bot filter in front of the store turns the "
                 "connector away: ask the store's support to let its API calls through.",
                 url=store.url,
+            )
+        if isinstance(error, CartumUnsafeAddress):
+            return self.env._(
+                "The store at %(url)s was not called: only public https:// addresses are, and "
+                "%(address)s is not one. A test store on this machine or network needs a "
+                "Settings administrator to allow local test stores (Settings > Inventory > "
+                "Cartum).",
+                url=store.url,
+                address=error.address or store.url,
+            )
+        if isinstance(error, CartumTooManyStatuses):
+            return self.env._(
+                "The store lists %(count)s order statuses, more than the %(limit)s a store may "
+                "have: none was read. Check the statuses in the store's admin.",
+                count=error.count,
+                limit=error.limit,
             )
         if isinstance(error, CartumApiUnavailable):
             return self.env._(
@@ -222,7 +270,20 @@ class CartumAdapter(models.AbstractModel):
     @api.model
     def _check_connection_steps(self, store):
         client = self._client(store, interactive=True)
-        client.authenticate()
+        try:
+            client.authenticate()
+        except (CartumAnswerError, CartumBadResponse, CartumHTTPError) as error:
+            if isinstance(error, (CartumApiUnavailable, CartumRedirect)):
+                raise
+            # A server not yet known to be a store's API: what failed, not what it answered.
+            return (
+                self.env._(
+                    "The server at %(url)s did not answer as a Cartum store's API. Check the "
+                    "website URL, and that the API is included in the store's plan.",
+                    url=store.url,
+                ),
+                "danger",
+            )
         notes = []
         currency = client.store_currency()
         if currency and currency.iso != store.currency_id.name:

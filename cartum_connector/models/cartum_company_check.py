@@ -1,14 +1,14 @@
-from odoo import api, models
+from odoo import Command, api, models
 from odoo.exceptions import AccessError
 
 
 class CartumCompanyCheck(models.AbstractModel):
     """The connector's records point only at records of their own company.
 
-    ``check_company`` on their many2ones (``_check_company_auto``) keeps a record and what it
-    points at in one company. Before that check can name anything, the records a user points
-    at must be ones they may read: record rules keep other companies' records out, and the
-    error names none of them."""
+    ``check_company`` on their many2ones and many2manys (``_check_company_auto``) keeps a
+    record and what it points at in one company (users: the record's company among theirs).
+    Before that check can name anything, the records a user points at must be ones they may
+    read: record rules keep other companies' records out, and the error names none of them."""
 
     _name = "cartum.company.check"
     _description = "Cartum Company Check"
@@ -28,9 +28,11 @@ class CartumCompanyCheck(models.AbstractModel):
         if self.env.su:
             return
         for name, field in self._fields.items():
-            if field.type != "many2one":
+            if field.type not in ("many2one", "many2many"):
                 continue
-            ids = {vals[name] for vals in vals_list if vals.get(name)}
+            ids = set()
+            for vals in vals_list:
+                ids |= set(self._cartum_linked_ids(field, vals.get(name)))
             if ids and not self.env[field.comodel_name].browse(ids).has_access("read"):
                 raise AccessError(
                     self.env._(
@@ -39,3 +41,20 @@ class CartumCompanyCheck(models.AbstractModel):
                         field=field._description_string(self.env),
                     )
                 )
+
+    @api.model
+    def _cartum_linked_ids(self, field, value):
+        """The ids a many2one value or many2many commands point at."""
+        if not value:
+            return []
+        if field.type == "many2one":
+            return [value]
+        ids = []
+        for command in value:
+            if isinstance(command, int):
+                ids.append(command)
+            elif command[0] == Command.LINK:
+                ids.append(command[1])
+            elif command[0] == Command.SET:
+                ids += command[2]
+        return ids

@@ -63,6 +63,9 @@ class CartumImporter(models.AbstractModel):
         # What the run writes (failure reasons, chatter notes) is read by the store's people.
         self = self.with_context(lang=store.sudo()._message_lang())
         store = store.with_env(self.env).sudo()
+        # A run names a user of its store's company only (the superuser of another company's
+        # test or script names no one).
+        starter = starter.filtered(lambda user: store.company_id in user.sudo().company_ids)
         if not store.import_cursor and trigger in ("cron", "manual"):
             trigger = "first"
         run = (
@@ -121,10 +124,15 @@ class CartumImporter(models.AbstractModel):
                 ),
             )
             return
+        Adapter = self.env["cartum.adapter"]
         if isinstance(error, CartumError):
-            _logger.warning("Cartum import of store %s stopped: %s", store_id, error)
+            _logger.warning(
+                "Cartum import of store %s stopped: %s",
+                store_id,
+                Adapter._scrub(run.store_id, error),
+            )
         else:
-            _logger.exception("Cartum import of store %s failed", store_id)
+            Adapter._log_failure(_logger, run.store_id, f"Cartum import of store {store_id} failed")
         run._finish("failed", self.env._("The import stopped: %s", run._describe(error)))
 
     def _import(self, run, commit, order_ids, created_between):
@@ -727,5 +735,6 @@ class CartumImporter(models.AbstractModel):
                 state=repair._cartum_state_label(target),
                 error=run._describe(error),
             )
+            note = self.env["cartum.adapter"]._scrub(run.store_id, note)
             repair.message_post(body=note, subtype_xmlid="mail.mt_note")
             run._record_failure(order.order_id, note, repair, kind="status")

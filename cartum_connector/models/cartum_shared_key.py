@@ -10,7 +10,8 @@ class CartumSharedKey(models.Model):
     the same key waits for the first; once the first has committed, PostgreSQL refuses the
     second at REPEATABLE READ (a serialization failure), and the importer runs that page again
     in a fresh transaction, which finds the record. Only the connector (as superuser) writes
-    keys."""
+    keys, and no user reads them (their access grants nothing): they hold the phones and
+    e-mails of every company's customers."""
 
     _name = "cartum.shared.key"
     _description = "Cartum Shared Record Key"

@@ -165,7 +165,8 @@ class CartumStatusPush(models.Model):
             except TRANSIENT_DB_ERRORS as error:
                 _logger.info("Cartum store %s: pushes collided (%s), next round", store.id, error)
             except Exception as error:  # the job never raises: the batch waits and says why
-                _logger.exception("Cartum store %s: pushes failed", store.id)
+                Adapter = self.env["cartum.adapter"]
+                Adapter._log_failure(_logger, store, f"Cartum store {store.id}: pushes failed")
                 store_pushes._retry_later(f"{type(error).__name__}: {error}")
 
     def _send_to_store(self, store):
@@ -213,6 +214,7 @@ class CartumStatusPush(models.Model):
         )
 
     def _record_refusal(self, reason):
+        reason = self.env["cartum.adapter"]._scrub(self.store_id, reason)
         message = self.env._(
             "Cartum refused the status %(status)s: %(reason)s",
             status=self.cartum_status_name or self.cartum_status_code,
@@ -222,6 +224,7 @@ class CartumStatusPush(models.Model):
         self.repair_id.message_post(body=message, subtype_xmlid="mail.mt_note")
 
     def _retry_later(self, error):
+        error = self.env["cartum.adapter"]._scrub(self.store_id[:1], error)
         now = fields.Datetime.now()
         for push in self:
             attempts = push.attempts + 1

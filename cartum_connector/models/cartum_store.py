@@ -5,9 +5,10 @@ from urllib.parse import urlsplit
 
 import pytz
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import str2bool
 
-from cartum_api import FIRST_LAST, LAST_FIRST
+from cartum_api import FIRST_LAST, LAST_FIRST, address_problem
 
 from .. import compat
 from .cartum_importer import TRANSIENT_DB_ERRORS
@@ -41,6 +42,22 @@ DEFAULT_ADMIN_ORDER_URL = "{url}/edit/orders/{order_id}/"
 # The admin order URL is checked with this website URL, so that its own message is only about
 # the template, never about a bad website URL.
 SAMPLE_STORE_URL = "https://example.com"
+# Set by a Settings administrator (Settings > Inventory > Cartum): stores may use plain http://
+# and local or private addresses, as the sandbox, the demo and the tests do.
+ALLOW_LOCAL_STORES_PARAM = "cartum_connector.allow_local_stores"
+# Requests per second a store may be sent; 0 turns the ceiling off.
+MIN_REQUESTS_PER_SECOND = 0.5
+MAX_REQUESTS_PER_SECOND = 50.0
+# Fields only the connector writes (as superuser): read-only for every user, on every path.
+CONNECTOR_FIELDS = {
+    "available_languages",
+    "connection_message",
+    "connection_state",
+    "cron_id",
+    "first_import_at",
+    "import_cursor",
+    "import_requested_by",
+}
 
 
 def shop_address(url):
@@ -105,6 +122,7 @@ class CartumStore(models.Model):
     available_languages = fields.Char(
         string="Available Language Codes",
         readonly=True,
+        copy=False,
         help="Cartum codes of the languages the store exposes, read by Test Connection.",
     )
     available_languages_names = fields.Char(
@@ -151,6 +169,7 @@ class CartumStore(models.Model):
     responsible_user_ids = fields.Many2many(
         "res.users",
         string="Responsible Users",
+        check_company=True,
         domain="[('share', '=', False)]",
         help="They follow every new order; the first one is made responsible for the repair.",
     )
@@ -176,7 +195,8 @@ class CartumStore(models.Model):
         "language) and price to the product. When off, they are only shown on its Cartum link.",
     )
     requests_per_second = fields.Float(
-        default=5.0, help="Ceiling on API calls per second to this store."
+        default=5.0,
+        help="Ceiling on API calls per second to this store: from 0.5 to 50, or 0 for none.",
     )
     admin_order_url = fields.Char(
         string="Admin Order URL",
@@ -188,9 +208,9 @@ class CartumStore(models.Model):
     cron_id = fields.Many2one("ir.cron", string="Scheduled Job", readonly=True, copy=False)
     import_requested_by = fields.Many2one(
         "res.users",
-        readonly=True,
-        copy=False,
-        help="Who pressed Import Now: the store's job names them as the run's starter.",
+        compute="_compute_import_requested_by",
+        help="Who last pressed Import Now, until the store's job starts: it names them as "
+        "the run's starter.",
     )
     first_import_at = fields.Datetime(
         string="First Import Started",
@@ -299,6 +319,51 @@ class CartumStore(models.Model):
             store.imported_week_count = sum(count for s, _day, count in imported if s == store)
             store.last_sync_at = last_syncs.get(store)
 
+    def init(self):
+        # Import Now only adds a row here, which the store's job takes: a click never writes
+        # nor locks the store's row, which a running job writes (no foreign key, whose check
+        # would lock it).
+        self.env.cr.execute(
+            """
+            CREATE TABLE IF NOT EXISTS cartum_store_import_request (
+                id serial PRIMARY KEY,
+                store_id integer NOT NULL,
+                user_id integer NOT NULL
+            )
+            """
+        )
+
+    def _compute_import_requested_by(self):
+        requesters = {}
+        if self.ids:
+            self.env.cr.execute(
+                "SELECT store_id, user_id FROM cartum_store_import_request "
+                "WHERE store_id IN %s ORDER BY id",
+                (tuple(self.ids),),
+            )
+            requesters = dict(self.env.cr.fetchall())  # the last request of each store
+        for store in self:
+            store.import_requested_by = requesters.get(store.id, False)
+
+    def _request_import(self):
+        """Start the store's job now, naming the current user as the run's starter."""
+        self.env.cr.execute(
+            "INSERT INTO cartum_store_import_request (store_id, user_id) VALUES (%s, %s)",
+            (self.id, self.env.uid),
+        )
+        self.invalidate_recordset(["import_requested_by"])
+        self.sudo().cron_id._trigger()
+
+    def _take_import_request(self):
+        """The user who last asked for the store's import, their requests taken."""
+        self.env.cr.execute(
+            "DELETE FROM cartum_store_import_request WHERE store_id = %s RETURNING id, user_id",
+            (self.id,),
+        )
+        requests = sorted(self.env.cr.fetchall())
+        self.invalidate_recordset(["import_requested_by"])
+        return self.env["res.users"].browse(requests[-1][1] if requests else []).exists()
+
     @api.depends("available_languages")
     def _compute_available_languages_names(self):
         names = dict(CARTUM_LANGUAGES)
@@ -394,6 +459,86 @@ class CartumStore(models.Model):
                         url=store.url,
                     )
                 )
+            store._check_store_address()
+
+    def _check_store_address(self):
+        """A store is called at a public https:// address only, never at Odoo itself, unless
+        a Settings administrator allows local test stores. Checked on the addresses the host
+        name resolves to now; each connection checks again the address it reaches."""
+        own = shop_address(self.env["ir.config_parameter"].sudo().get_param("web.base.url"))
+        if own and shop_address(self.url).split("/")[0] == own.split("/")[0]:
+            raise ValidationError(
+                self.env._(
+                    "The website URL of %(store)s, %(url)s, is this Odoo's own address: enter "
+                    "the store's.",
+                    store=self.name,
+                    url=self.url,
+                )
+            )
+        problem = address_problem(self.url, allow_local=self._allow_local_stores())
+        if not problem:
+            return
+        if problem[0] == "scheme":
+            message = self.env._(
+                "The website URL of %(store)s, %(url)s, must start with https://: the API "
+                "login and password are sent to it.",
+                store=self.name,
+                url=self.url,
+            )
+        else:
+            message = self.env._(
+                "The website URL of %(store)s, %(url)s, leads to %(address)s, a local, private "
+                "or reserved address: stores are called at public addresses only.",
+                store=self.name,
+                url=self.url,
+                address=problem[1],
+            )
+        raise ValidationError(
+            "\n".join(
+                [
+                    message,
+                    self.env._(
+                        "A test store on this machine or network needs a Settings "
+                        "administrator to allow local test stores (Settings > Inventory > Cartum)."
+                    ),
+                ]
+            )
+        )
+
+    @api.model
+    def _allow_local_stores(self):
+        """Whether a Settings administrator allows local test stores (plain http:// and local
+        or private addresses)."""
+        value = self.env["ir.config_parameter"].sudo().get_param(ALLOW_LOCAL_STORES_PARAM)
+        return str2bool(value or "False", default=False)
+
+    @api.constrains("requests_per_second")
+    def _check_requests_per_second(self):
+        for store in self:
+            rate = store.requests_per_second
+            if rate and not MIN_REQUESTS_PER_SECOND <= rate <= MAX_REQUESTS_PER_SECOND:
+                raise ValidationError(
+                    self.env._(
+                        "The requests per second of %(store)s must be between %(min)s and "
+                        "%(max)s, or 0 for no ceiling.",
+                        store=store.name,
+                        min=MIN_REQUESTS_PER_SECOND,
+                        max=MAX_REQUESTS_PER_SECOND,
+                    )
+                )
+
+    def _check_connector_fields(self, field_names):
+        """What only the connector maintains (the connection's state, the import's progress,
+        the store's job) is written as superuser; any user is refused, on every path."""
+        forged = CONNECTOR_FIELDS & set(field_names)
+        if forged and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "These fields of a Cartum store are maintained by the connector only: "
+                    "%(fields)s.",
+                    fields=", ".join(sorted(self._fields[name].string for name in forged)),
+                )
+            )
 
     @api.model
     def _normalize_url(self, vals):
@@ -414,11 +559,21 @@ class CartumStore(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_connector_fields({name for vals in vals_list for name in vals})
+        if not self.env.su:  # nor given as defaults in the context, which are dropped
+            self = self.with_context(  # pylint: disable=context-overridden
+                {
+                    key: value
+                    for key, value in self.env.context.items()
+                    if key.removeprefix("default_") not in CONNECTOR_FIELDS
+                }
+            )
         stores = super().create([self._normalize_url(dict(vals)) for vals in vals_list])
         stores._sync_cron()
         return stores
 
     def write(self, vals):
+        self._check_connector_fields(vals)
         result = super().write(self._normalize_url(dict(vals)))
         if {"name", "active", "sync_interval", "sync_paused"} & set(vals):
             self._sync_cron()
@@ -433,9 +588,14 @@ class CartumStore(models.Model):
 
     def unlink(self):
         crons = self.sudo().cron_id
+        store_ids = self.ids
         self.env["cartum.adapter"]._forget(self)
         result = super().unlink()
         crons.unlink()
+        if store_ids:
+            self.env.cr.execute(
+                "DELETE FROM cartum_store_import_request WHERE store_id = ANY(%s)", (store_ids,)
+            )
         return result
 
     def _sync_cron(self):
@@ -451,21 +611,21 @@ class CartumStore(models.Model):
                 "active": store.active and not store.sync_paused,
                 "user_id": self.env.ref("base.user_root").id,
             }
+            # As superuser: a Cartum administrator configures stores without being a Settings
+            # administrator; the job's code is fixed, naming the store by its id only.
             if store.cron_id:
                 store.cron_id.write(vals)
             else:
-                store.cron_id = self.env["ir.cron"].create(vals)
+                store.cron_id = self.env["ir.cron"].sudo().create(vals)
 
     def _cron_sync(self):
         """The store's scheduled job. It never raises, so that Odoo never switches it off: a
         run that fails ends as failed in the sync log, with its reason."""
         # A store never connected waits for its Test Connection, which starts the first import.
-        for store in self.filtered(
+        for store in self.sudo().filtered(
             lambda s: s.active and not s.sync_paused and s.connection_state != "untested"
         ):
-            starter = store.import_requested_by
-            if starter:
-                store.import_requested_by = False
+            starter = store._take_import_request()
             self.env["cartum.importer"]._run(
                 store, trigger="manual" if starter else "cron", commit=True, user=starter
             )
@@ -548,8 +708,7 @@ class CartumStore(models.Model):
                     "The sync is paused: the first import starts when it is resumed."
                 )
             else:
-                self.sudo().import_requested_by = self.env.user
-                self.sudo().cron_id._trigger()
+                self._request_import()
                 first_import = self.env._(
                     "The first import has started in the background with this status "
                     "mapping: follow it in the Sync Log."
@@ -569,8 +728,16 @@ class CartumStore(models.Model):
                     "The sync of %(store)s is paused: resume it to import now.", store=self.name
                 )
             )
-        self.sudo().import_requested_by = self.env.user
-        self.sudo().cron_id._trigger()
+        if self.connection_state == "untested":
+            raise UserError(
+                self.env._(
+                    "%(store)s is not connected: its website URL, API login or password is new "
+                    "or was changed, and the store's job imports nothing until it is tested. "
+                    "Press Test Connection: when it succeeds, the import starts.",
+                    store=self.name,
+                )
+            )
+        self._request_import()
         return self.action_view_sync_runs()
 
     def action_refresh_products(self):

@@ -55,6 +55,7 @@ class CartumSyncRun(models.Model):
         "res.users",
         string="Started By",
         readonly=True,
+        check_company=True,
         help="Who started the run; empty for the store's scheduled job.",
     )
     started_at = fields.Datetime(default=fields.Datetime.now, required=True, readonly=True)
@@ -134,6 +135,8 @@ class CartumSyncRun(models.Model):
             self.write(vals)
 
     def _finish(self, state, message=None):
+        if message:
+            message = self.env["cartum.adapter"]._scrub(self.store_id[:1], message)
         self.write(
             {"state": state, "finished_at": fields.Datetime.now(), "message": message or False}
         )
@@ -186,7 +189,8 @@ class CartumSyncRun(models.Model):
 
     def _record_failure(self, external_id, reason, repair=None, kind="order"):
         self.ensure_one()
-        external_id = str(external_id) if external_id is not None else False
+        external_id = str(external_id)[:64] if external_id is not None else False
+        reason = self.env["cartum.adapter"]._scrub(self.store_id, reason)
         Failure = self.env["cartum.sync.failure"].sudo()
         if external_id:
             # One open line per order: an order failing again closes its earlier line.

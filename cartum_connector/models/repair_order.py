@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
 
@@ -28,6 +29,19 @@ CARTUM_LINK_FIELDS = {
 # Ids of the repairs whose completion (action_repair_done) runs in this thread: it creates the
 # move of the repaired product, which is no part. Not a context key, which RPC could send.
 REPAIRS_BEING_DONE = ContextVar("cartum_repairs_being_done", default=frozenset())
+# Ids of the repairs whose own flow (confirm, start, end, cancel, reserve) runs in this thread:
+# it sets their parts' state, quantities and move lines, which no user may set by hand.
+REPAIRS_IN_FLOW = ContextVar("cartum_repairs_in_flow", default=frozenset())
+
+
+@contextmanager
+def repairs_in_flow(repairs):
+    """The repair's own flow is at work on ``repairs``' parts, in this thread."""
+    token = REPAIRS_IN_FLOW.set(REPAIRS_IN_FLOW.get() | set(repairs.ids))
+    try:
+        yield
+    finally:
+        REPAIRS_IN_FLOW.reset(token)
 
 
 class RepairOrder(models.Model):
@@ -156,9 +170,45 @@ class RepairOrder(models.Model):
     def action_repair_done(self):
         token = REPAIRS_BEING_DONE.set(REPAIRS_BEING_DONE.get() | set(self.ids))
         try:
-            return super().action_repair_done()
+            with repairs_in_flow(self):
+                return super().action_repair_done()
         finally:
             REPAIRS_BEING_DONE.reset(token)
+
+    # The repair's own flow: what it does to its parts (reserve, consume, cancel with the
+    # repair) stays open to whoever may process the repair.
+
+    def action_validate(self):
+        with repairs_in_flow(self):
+            return super().action_validate()
+
+    def _action_repair_confirm(self):
+        with repairs_in_flow(self):
+            return super()._action_repair_confirm()
+
+    def action_repair_start(self):
+        with repairs_in_flow(self):
+            return super().action_repair_start()
+
+    def action_repair_end(self):
+        with repairs_in_flow(self):
+            return super().action_repair_end()
+
+    def action_repair_cancel(self):
+        with repairs_in_flow(self):
+            return super().action_repair_cancel()
+
+    def action_repair_cancel_draft(self):
+        with repairs_in_flow(self):
+            return super().action_repair_cancel_draft()
+
+    def action_assign(self):
+        with repairs_in_flow(self):
+            return super().action_assign()
+
+    def action_unreserve(self):
+        with repairs_in_flow(self):
+            return super().action_unreserve()
 
     def copy(self, default=None):
         self.filtered("cartum_store_id")._cartum_check_parts_permission()

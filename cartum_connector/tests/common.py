@@ -3,6 +3,7 @@ from odoo.tests import TransactionCase, new_test_user
 from cartum_sandbox import CartumSandbox, demo_store
 
 from .. import compat
+from ..models.cartum_store import ALLOW_LOCAL_STORES_PARAM
 
 
 class CartumSetup:
@@ -20,8 +21,10 @@ class CartumSetup:
     @classmethod
     def _set_up_company_and_store(cls, responsible_users):
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=False))
-        # No rate ceiling on the tests' stores: the sandboxes are on this machine.
+        # No rate ceiling on the tests' stores: the sandboxes are on this machine, on
+        # http://127.0.0.1, which a Settings administrator allows for local test stores.
         cls.env["ir.default"].set("cartum.store", "requests_per_second", 0.0)
+        cls.env["ir.config_parameter"].set_param(ALLOW_LOCAL_STORES_PARAM, "True")
         cls.company = cls.env.company
         uah = cls.env.ref("base.UAH")
         uah.active = True

@@ -5,13 +5,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from odoo import SUPERUSER_ID, api
+from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.modules.registry import Registry
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import config
 
 from cartum_sandbox import CartumSandbox, SandboxStore
 from cartum_sandbox.seed import phone_formats
+
+from .. import compat
+from ..models.cartum_store import ALLOW_LOCAL_STORES_PARAM
 
 CUSTOMERS = 12
 ARTICLES = 8
@@ -136,6 +139,8 @@ class TestStoresImportAtOnce(TransactionCase):
             picking_type = env["stock.picking.type"].search(
                 [("code", "=", "repair_operation"), ("company_id", "=", self.company_id)], limit=1
             )
+            # Committed in this throwaway database: the sandboxes are on http://127.0.0.1.
+            env["ir.config_parameter"].set_param(ALLOW_LOCAL_STORES_PARAM, "True")
             stores = env["cartum.store"].create(
                 [
                     {
@@ -247,3 +252,66 @@ class TestStoresImportAtOnce(TransactionCase):
         # Run again after the import's commit, the refresh read every link.
         self.assertTrue(all(link.last_read_at.year > 2020 for link in links))
         self.assertEqual(sorted(links.mapped("cartum_title")), sorted(titles))
+
+
+@tagged("post_install", "-at_install")
+class TestImportNowWhileTheJobRuns(TransactionCase):
+    """Import Now pressed while the store's job is writing the store, in two real transactions
+    on the database: the click neither waits for the job nor fails, and logs no error."""
+
+    def setUp(self):
+        super().setUp()
+        self.registry_of_workers = Registry(self.env.cr.dbname)
+        with self.registry_of_workers.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["ir.config_parameter"].set_param(ALLOW_LOCAL_STORES_PARAM, "True")
+            tag = self.id().rsplit(".", 1)[-1][-20:] + str(id(self))
+            store = env["cartum.store"].create(
+                {"name": f"Busy shop {tag}", "url": f"http://127.0.0.1:9/{tag}", "login": "api"}
+            )
+            store.connection_state = "ok"
+            manager = env["res.users"].create(
+                {
+                    "name": f"Busy manager {tag}",
+                    "login": f"busy_{tag}",
+                    compat.GROUP_IDS: [
+                        Command.link(env.ref("cartum_connector.group_cartum_manager").id)
+                    ],
+                }
+            )
+            self.store_id, self.manager_id = store.id, manager.id
+        self.addCleanup(self.delete_the_store)
+
+    def delete_the_store(self):
+        with self.registry_of_workers.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["cartum.store"].browse(self.store_id).unlink()
+            env["res.users"].browse(self.manager_id).active = False
+
+    def test_import_now_while_the_job_writes_the_store(self):
+        registry = self.registry_of_workers
+        for moment in ("the job holds the store's row", "the job committed after the click began"):
+            with (
+                self.subTest(moment=moment),
+                registry.cursor() as job_cr,
+                registry.cursor() as click_cr,
+            ):
+                click_cr.execute("SET LOCAL lock_timeout = '5s'")  # a wait fails, never hangs
+                click = api.Environment(click_cr, self.manager_id, {})["cartum.store"]
+                click = click.browse(self.store_id)
+                self.assertTrue(click.name)  # the click's transaction has begun
+                job = api.Environment(job_cr, SUPERUSER_ID, {})["cartum.store"]
+                job.browse(self.store_id).write({"import_cursor": fields.Datetime.now()})
+                job.env.flush_all()
+                if moment != "the job holds the store's row":
+                    job_cr.commit()
+                with self.assertNoLogs("odoo.sql_db", level="ERROR"):
+                    action = click.action_import_now()
+                    click.env.flush_all()
+                self.assertEqual(action["res_model"], "cartum.sync.run")
+                click_cr.commit()
+                job_cr.commit()
+            with registry.cursor() as cr:
+                store = api.Environment(cr, SUPERUSER_ID, {})["cartum.store"].browse(self.store_id)
+                self.assertEqual(store.import_requested_by.id, self.manager_id)
+                self.assertEqual(store._take_import_request().id, self.manager_id)

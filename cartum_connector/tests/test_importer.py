@@ -8,6 +8,7 @@ from odoo.tools import mute_logger
 from cartum_sandbox import CartumSandbox, demo_store
 
 from .. import compat
+from ..models.cartum_store import ALLOW_LOCAL_STORES_PARAM
 from .common import CartumCase, CartumCaseInLanguages
 
 
@@ -444,6 +445,8 @@ class TestConcurrentRefresh(CartumCase):
                 env = api.Environment(setup_cr, SUPERUSER_ID, {})
                 for order_id in shop.orders:  # the company currency saved in the database
                     shop.edit_order(order_id, currency=env.company.currency_id.name)
+                # The sandbox is a local test store (committed in this throwaway database).
+                env["ir.config_parameter"].set_param(ALLOW_LOCAL_STORES_PARAM, "True")
                 store = env["cartum.store"].create(
                     {
                         "name": "Concurrency shop",

@@ -11,6 +11,7 @@ from cartum_sandbox import CartumSandbox, SandboxStore
 
 from .. import compat
 from ..models.cartum_order_mapper import DESCRIPTION_LIMIT
+from ..models.cartum_store import ALLOW_LOCAL_STORES_PARAM
 from ..models.repair_order import CARTUM_LINK_FIELDS
 from .common import CartumCase
 
@@ -679,6 +680,25 @@ class TestCompaniesApart(CartumCase):
             "store moved to A's company": lambda: self.store_b.with_env(Env).write(
                 {"company_id": company_a}
             ),
+            "store with a responsible user of A": lambda: self.store_b.with_env(Env).write(
+                {"responsible_user_ids": [Command.link(self.manager.id)]}
+            ),
+            "store with responsible users set to A's": lambda: self.store_b.with_env(Env).write(
+                {"responsible_user_ids": [Command.set([self.manager.id])]}
+            ),
+            "new store with a responsible user of A": lambda: Env["cartum.store"].create(
+                {
+                    "name": "Shop B2",
+                    "url": "https://shop-b2.example",
+                    "login": "b2",
+                    "company_id": self.company_b.id,
+                    "picking_type_id": self.picking_type_b.id,
+                    "responsible_user_ids": [Command.set([self.manager.id])],
+                }
+            ),
+            "run started by a user of A": lambda: run_b.with_env(Env).write(
+                {"user_id": self.manager.id}
+            ),
         }
         secrets = (repair_a.name, self.store.name, self.company.name)
         for name, attempt in attempts.items():
@@ -1018,3 +1038,369 @@ class TestCredentialsNeverFollowARedirect(CartumCase):
                 level, message = self.press_test_connection()
                 self.assertEqual(level, "danger")
                 self.assertIn(f"request could not be sent ({kind}: ", message)
+
+
+@tagged("post_install", "-at_install")
+class TestSharedKeysReadByNoUser(CartumCase):
+    first_import_in_class = True
+
+    def test_no_user_reads_the_shared_keys(self):
+        keys = self.env["cartum.shared.key"].sudo().search([])
+        self.assertTrue(keys.filtered(lambda key: key.kind == "partner"))
+        for user in (self.manager, self.env.ref("base.user_admin")):
+            Key = self.env["cartum.shared.key"].with_user(user)
+            for name, call in {
+                "search_read": lambda Key=Key: Key.search_read([], ["key", "res_id"]),
+                "read": lambda Key=Key: keys.with_env(Key.env).read(["key"]),
+                "search": lambda Key=Key: Key.search([]),
+            }.items():
+                with self.subTest(user=user.login, call=name), self.assertRaises(AccessError):
+                    call()
+
+
+@tagged("post_install", "-at_install")
+class TestPartsStockStaysLocked(CartumCase):
+    """A user without the parts permission neither cancels, re-quantifies, re-locates nor
+    adds, changes or deletes move lines of the parts of a repair from Cartum, by any path; the
+    repair's own flow and the stock engine (reservations made by another document) still do."""
+
+    first_import_in_class = True
+
+    def setUp(self):
+        super().setUp()
+        self.repair = self.repair_of(1006)  # a draft
+        self.part = self.repair.move_ids[:1]
+        self.product = self.part.product_id
+        self.product.sudo().is_storable = True
+        self.stock = self.repair.location_id
+        self.other_location = self.env["stock.location"].create(
+            {"name": "Shelf X", "location_id": self.stock.id}
+        )
+
+    def assert_refused(self, attacks):
+        for name, attack in attacks.items():
+            with self.subTest(attack=name):
+                with closing(self.env.cr.savepoint()), self.assertRaises(AccessError) as caught:
+                    attack()
+                    self.env.flush_all()
+                self.assertIn("Can add products without deduction", str(caught.exception))
+
+    def test_no_path_changes_the_stock_of_the_parts(self):
+        self.env["stock.quant"]._update_available_quantity(self.product, self.stock, 10)
+        repair = self.repair.with_user(self.repair_user)
+        part = self.part.with_user(self.repair_user)
+        repair.action_validate()  # the repair's own flow reserves the parts
+        self.assertEqual(part.state, "assigned")
+        line = part.move_line_ids
+        self.assertTrue(line)
+        Line = self.env["stock.move.line"].with_user(self.repair_user)
+        new_line = {
+            "move_id": part.id,
+            "product_id": self.product.id,
+            "product_uom_id": self.product.uom_id.id,
+            "location_id": self.stock.id,
+            "location_dest_id": part.location_dest_id.id,
+            "quantity": 25,
+        }
+        before = (part.state, part.quantity, part.location_id, line.read(["quantity"]))
+        self.assert_refused(
+            {
+                "cancel": lambda: part.write({"state": "cancel"}),
+                "quantity": lambda: part.write({"quantity": 25}),
+                "picked": lambda: part.write({"picked": True}),
+                "source location": lambda: part.write({"location_id": self.other_location.id}),
+                "destination": lambda: part.write({"location_dest_id": self.other_location.id}),
+                "move line created": lambda: Line.create(new_line),
+                "move line command": lambda: part.write(
+                    {"move_line_ids": [Command.create(new_line)]}
+                ),
+                "move line command on the repair": lambda: repair.write(
+                    {"move_ids": [Command.update(part.id, {"quantity": 25})]}
+                ),
+                "move line changed": lambda: line.with_user(self.repair_user).write(
+                    {"quantity": 25}
+                ),
+                "move line moved": lambda: line.with_user(self.repair_user).write(
+                    {"location_id": self.other_location.id}
+                ),
+                "move line deleted": lambda: line.with_user(self.repair_user).unlink(),
+                "the repair re-located": lambda: repair.write(
+                    {"location_id": self.other_location.id}
+                ),
+            }
+        )
+        self.env.invalidate_all()
+        self.assertEqual(
+            (part.state, part.quantity, part.location_id, line.read(["quantity"])), before
+        )
+        # The repair's own flow goes on in their hands: unreserve, reserve, start, end.
+        repair.action_unreserve()
+        repair.action_assign()
+        repair.action_repair_start()
+        repair.action_repair_end()
+        self.assertEqual(repair.state, "done")
+        self.assertEqual((part.state, part.quantity), ("done", part.product_uom_qty))
+        # Written off, the part's lines stay as they are.
+        self.assert_refused(
+            {
+                "done line changed": lambda: part.move_line_ids.with_user(self.repair_user).write(
+                    {"quantity": 25}
+                )
+            }
+        )
+        # With the permission, the parts' quantities are theirs to change.
+        self.repair_of(1001).move_ids[:1].with_user(self.parts_user).quantity = 1
+
+    def test_a_receipt_reserves_waiting_parts_and_a_cancel_cancels_them(self):
+        """Stock received by a user without the permission reserves the parts waiting for it
+        (the stock engine at work); cancelling the repair cancels its parts."""
+        repair = self.repair.with_user(self.repair_user)
+        repair.action_validate()
+        self.assertEqual(self.part.state, "confirmed")  # nothing in stock: it waits
+        warehouse = self.env["stock.warehouse"].search(
+            [("company_id", "=", self.company.id)], limit=1
+        )
+        receipt = (
+            self.env["stock.picking"]
+            .with_user(self.repair_user)
+            .create(
+                {
+                    "picking_type_id": warehouse.in_type_id.id,
+                    "location_id": self.env.ref("stock.stock_location_suppliers").id,
+                    "location_dest_id": self.stock.id,
+                    "move_ids": [
+                        Command.create(
+                            {
+                                **compat.STOCK_MOVE_DESCRIPTION,
+                                "product_id": self.product.id,
+                                "product_uom_qty": 5,
+                                "location_id": self.env.ref("stock.stock_location_suppliers").id,
+                                "location_dest_id": self.stock.id,
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+        receipt.action_confirm()
+        receipt.move_ids.write({"quantity": 5, "picked": True})
+        receipt.button_validate()
+        self.assertEqual(receipt.state, "done")
+        self.assertEqual(self.part.state, "assigned")
+        repair.action_repair_cancel()
+        self.assertEqual((repair.state, self.part.state), ("cancel", "cancel"))
+
+
+@tagged("post_install", "-at_install")
+class TestStoreText(CartumCase):
+    """What a store says is masked and capped before it is stored, shown or logged."""
+
+    def capture_logs(self):
+        records = []
+        handler = logging.Handler(logging.DEBUG)
+        handler.emit = records.append
+        for name in ("cartum_api", "odoo.addons.cartum_connector"):
+            logger = logging.getLogger(name)
+            logger.addHandler(handler)
+            self.addCleanup(logger.removeHandler, handler)
+        return records
+
+    def test_a_store_echoing_the_password_and_huge_texts_is_masked_and_capped(self):
+        logs = self.capture_logs()
+        self.run_import()
+        # An error message that echoes the request, password included, and goes on and on.
+        echo = 'you sent {"password": "demo-secret"} ' + "x" * 200_000
+        self.shop.faults.fail_call("orders/get", message=echo)
+        requests = len(self.shop.requests)
+        run = self.run_import()
+        self.assertEqual(run.state, "failed", (self.shop.requests[requests:], run.message))
+        self.env.invalidate_all()
+        dashboard = self.store.with_user(self.repair_user).last_run_message
+        # A redirect to an address carrying the password.
+        self.shop.faults.redirect_next(1, "https://elsewhere.example/?p=demo-secret", status=302)
+        notification = self.store.with_user(self.manager).action_test_connection()
+        # An order with a five-million-character comment, and one of 501 lines.
+        self.shop.add_order(lines=[("DSP-IP12", 1)], comment="c" * 5_000_000)
+        huge = max(self.shop.orders)
+        self.shop.add_order(lines=[("DSP-IP12", 1)] * 501, phone="+380 63 000 00 09")
+        many = max(self.shop.orders)
+        orders_run = self.run_import()
+        failures = orders_run.failure_ids
+        self.assertEqual(set(failures.mapped("external_id")), {str(huge), str(many)})
+        self.assertIn("longer than", failures.filtered(lambda f: f.external_id == str(huge)).reason)
+        self.assertIn("501 lines", failures.filtered(lambda f: f.external_id == str(many)).reason)
+        texts = {
+            "run message": run.message,
+            "dashboard": dashboard,
+            "test connection": notification["params"]["message"],
+            "connection message": self.store.connection_message,
+            **{f"failure {f.external_id}": f.reason for f in failures},
+        }
+        self.assertIn("cut]", run.message)
+        self.assertIn("********", run.message)
+        for name, text in texts.items():
+            with self.subTest(text=name):
+                self.assertNotIn("demo-secret", text)
+                self.assertLess(len(text), 1000)
+        for record in logs:
+            self.assertNotIn("demo-secret", record.getMessage())
+            self.assertLess(len(record.getMessage()), 25_000)
+
+    def test_an_unknown_server_s_answers_are_not_echoed(self):
+        self.shop.faults.fail_next(1, status=418)
+        message = self.store.with_user(self.manager).action_test_connection()["params"]["message"]
+        self.assertIn("did not answer as a Cartum store's API", message)
+        self.assertNotIn("418", message)
+
+
+@tagged("post_install", "-at_install")
+class TestStoreAddresses(CartumCase):
+    """Stores are called at public https:// addresses only, unless a Settings administrator
+    allows local test stores (as the tests' fixtures do)."""
+
+    LOCAL_URLS = (
+        "https://127.0.0.1:5432",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/",
+        "https://0x7f000001/",
+        "https://2130706433/",
+        "https://127.1/",
+        "https://localhost:5432/",
+        "https://10.1.2.3/",
+        "https://192.168.0.1/",
+    )
+
+    def allow_local_stores(self, allowed):
+        self.env["ir.config_parameter"].set_param(ALLOW_LOCAL_STORES_PARAM, str(allowed))
+
+    def test_local_and_plain_http_addresses_are_refused(self):
+        self.allow_local_stores(False)
+        store = self.store.with_user(self.manager)
+        for url in self.LOCAL_URLS:
+            with (
+                self.subTest(url=url),
+                self.assertRaisesRegex(ValidationError, "local, private or reserved address"),
+                self.env.cr.savepoint(),
+            ):
+                store.url = url
+        with self.assertRaisesRegex(ValidationError, "must start with https://"):
+            store.url = "http://shop.example.com"
+        with self.assertRaisesRegex(ValidationError, "local, private or reserved"):
+            self.env["cartum.store"].with_user(self.manager).create(
+                {"name": "Inside", "url": "https://127.0.0.1", "login": "a", "password": "b"}
+            )
+        store.url = "https://shop.example.com"  # public (or not resolvable now): accepted
+
+    def test_a_store_that_leads_inside_later_gets_nothing(self):
+        """Saved while local stores were allowed (or while its name pointed outside): each
+        call checks the address it reaches, and sends nothing there."""
+        port = self.sandbox.base_url.rsplit(":", 1)[1]
+        for url in (self.sandbox.base_url, f"https://localhost:{port}"):
+            with self.subTest(url=url):
+                self.allow_local_stores(True)
+                self.store.url = url
+                self.allow_local_stores(False)
+                params = self.store.with_user(self.manager).action_test_connection()["params"]
+                self.assertEqual(params["type"], "danger")
+                self.assertIn(
+                    "was not called: only public https:// addresses are", params["message"]
+                )
+                run = self.run_import()
+                self.assertEqual(run.state, "failed")
+                self.assertIn("nothing was sent", run.message)
+        self.assertEqual(self.shop.requests, [])
+
+    def test_odoo_s_own_address_is_refused(self):
+        own = self.env["ir.config_parameter"].get_param("web.base.url")
+        with self.assertRaisesRegex(ValidationError, "this Odoo's own address"):
+            self.store.url = own
+
+    def test_only_a_settings_administrator_allows_local_stores(self):
+        self.allow_local_stores(False)
+        Settings = self.env["res.config.settings"]
+        with self.assertRaises(AccessError):
+            Settings.with_user(self.manager).create({"cartum_allow_local_stores": True}).execute()
+        with self.assertRaises(AccessError):
+            self.env["ir.config_parameter"].with_user(self.manager).set_param(
+                ALLOW_LOCAL_STORES_PARAM, "True"
+            )
+        self.assertFalse(self.store._allow_local_stores())
+        admin = self.env.ref("base.user_admin")
+        Settings.with_user(admin).create({"cartum_allow_local_stores": True}).execute()
+        self.assertTrue(self.store._allow_local_stores())
+        self.store.with_user(self.manager).url = "http://127.0.0.1:8765"
+
+
+@tagged("post_install", "-at_install")
+class TestStoreSettingsAndBounds(CartumCase):
+    def test_a_cartum_administrator_creates_and_duplicates_stores(self):
+        """Not a Settings administrator: the store's scheduled job is made by the connector."""
+        self.assertFalse(self.manager.has_group("base.group_system"))
+        Store = self.env["cartum.store"].with_user(self.manager)
+        store = Store.create(
+            {"name": "New shop", "url": "https://new-shop.example", "login": "a", "password": "b"}
+        )
+        duplicate = store.copy({"url": "https://other-shop.example"})
+        for created in (store, duplicate):
+            self.assertEqual(
+                created.sudo().cron_id.code, f"model.browse({created.id})._cron_sync()"
+            )
+            self.assertEqual(created.sudo().cron_id.user_id, self.env.ref("base.user_root"))
+        store.name = "Renamed shop"
+        self.assertIn("Renamed shop", store.sudo().cron_id.name)
+        store.unlink()
+
+    def test_connector_fields_are_read_only_on_every_path(self):
+        store = self.store.with_user(self.manager)
+        forged = {
+            "connection_state": "ok",
+            "connection_message": "Connected.",
+            "import_cursor": "2020-01-01 00:00:00",
+            "first_import_at": "2020-01-01 00:00:00",
+            "available_languages": "ua",
+            "cron_id": self.env["ir.cron"].search([], limit=1).id,
+            "import_requested_by": self.manager.id,
+        }
+        before = self.store.read(list(forged))
+        for name, value in forged.items():
+            with self.subTest(field=name):
+                for call in (
+                    lambda name=name, value=value: store.write({name: value}),
+                    lambda name=name, value=value: store.web_save({name: value}, {}),
+                    lambda name=name, value=value: store.copy({name: value}),
+                ):
+                    with self.assertRaises(AccessError), self.env.cr.savepoint():
+                        call()
+        Store = self.env["cartum.store"].with_user(self.manager)
+        new_shop = {"name": "New shop", "url": "https://new.example", "login": "a"}
+        with self.assertRaises(AccessError):
+            Store.create({**new_shop, "connection_state": "ok"})
+        created = Store.with_context(
+            default_connection_state="ok", default_import_cursor="2020-01-01 00:00:00"
+        ).create(new_shop)
+        self.assertEqual((created.connection_state, created.import_cursor), ("untested", False))
+        self.env.invalidate_all()
+        self.assertEqual(self.store.read(list(forged)), before)
+
+    def test_requests_per_second_is_bounded(self):
+        store = self.store.with_user(self.manager)
+        for rate in (1e-9, -5, 0.05, 0.4, 51, 1e9):
+            with (
+                self.subTest(rate=rate),
+                self.assertRaisesRegex(ValidationError, "between 0.5 and 50.0, or 0"),
+                self.env.cr.savepoint(),
+            ):
+                store.requests_per_second = rate
+        for rate in (0.5, 5, 50, 0):
+            store.requests_per_second = rate
+
+    def test_too_many_statuses_are_refused_with_a_message(self):
+        for status_id in range(100, 301):  # 201 more: 206 in all
+            self.shop.add_status(status_id, {"ua": f"Статус {status_id}"})
+        params = self.store.with_user(self.manager).action_test_connection()["params"]
+        self.assertEqual(params["type"], "danger")
+        self.assertIn("more than the 200 a store may have: none was read", params["message"])
+        self.assertFalse(self.store.status_mapping_ids)
+        run = self.run_import()
+        self.assertEqual(run.state, "failed")
+        self.assertFalse(self.store.status_mapping_ids)

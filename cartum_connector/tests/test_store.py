@@ -112,7 +112,8 @@ class TestStoreConnectionAndButtons(CartumCase):
         self.assertIn("Sync Log", message)
         self.assertEqual(self.store.import_requested_by, self.manager)
         # Paused: nothing starts, and the message says when it will.
-        self.store.write({"sync_paused": True, "import_requested_by": False})
+        self.store.sync_paused = True
+        self.store._take_import_request()  # as the store's job does
         message = store.action_test_connection()["params"]["message"]
         self.assertIn("the first import starts when it is resumed", message)
         self.assertFalse(self.store.import_requested_by)
@@ -168,6 +169,7 @@ class TestStoreConnectionAndButtons(CartumCase):
         self.assertEqual(len(self.repair_of(1001)), 1)
 
     def test_import_now_starts_the_job_and_opens_the_log(self):
+        self.store.connection_state = "ok"
         job = self.store.cron_id
         before = self.env["ir.cron.trigger"].search([("cron_id", "=", job.id)])
         action = self.store.with_user(self.manager).action_import_now()
@@ -177,3 +179,16 @@ class TestStoreConnectionAndButtons(CartumCase):
             len(self.env["ir.cron.trigger"].search([("cron_id", "=", job.id)]) - before), 1
         )
         self.assertFalse(self.shop.requests, "the click itself does not wait on Cartum")
+        self.assertEqual(self.store.import_requested_by, self.manager)
+
+    def test_import_now_on_a_store_not_connected_says_why(self):
+        """After a change of its credentials the store is "not tested": its job imports nothing,
+        and Import Now says so, and what to do, instead of opening an empty log."""
+        self.store.connection_state = "ok"
+        self.store.with_user(self.manager).password = "changed"
+        self.assertEqual(self.store.connection_state, "untested")
+        triggers = self.env["ir.cron.trigger"].search_count([])
+        with self.assertRaisesRegex(UserError, "is not connected.*Press Test Connection"):
+            self.store.with_user(self.manager).action_import_now()
+        self.assertEqual(self.env["ir.cron.trigger"].search_count([]), triggers)
+        self.assertFalse(self.store.import_requested_by)

@@ -43,6 +43,7 @@ class TestCartumTours(CartumSetup, HttpCase):
             for _i in range(3)
         ]
         cls.first_run = cls.env["cartum.importer"]._run(cls.store, trigger="manual")
+        cls.store.connection_state = "ok"  # as its Test Connection left it
         for order_id in cls.usd_orders:
             cls.shop.edit_order(order_id, currency="UAH")
         cls.failures = cls.first_run.failure_ids

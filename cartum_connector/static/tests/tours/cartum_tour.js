@@ -174,6 +174,10 @@ registry.category("web_tour.tours").add("cartum_store_tour", {
             trigger: ".o_setting_container #cartum_stores:contains(Import web orders)",
         },
         {
+            content: "the setting a Settings administrator turns on for local test stores, on",
+            trigger: "#cartum_allow_local_stores:contains(Allow Local Test Stores) input[type=checkbox]:checked",
+        },
+        {
             content: "press Cartum Stores",
             trigger: "#cartum_stores button:contains(Cartum Stores)",
             run: "click",
@@ -202,6 +206,20 @@ registry.category("web_tour.tours").add("cartum_store_tour", {
             trigger: `${SECOND_CARD} a.o_cartum_open_failures.btn-outline-secondary:not(.btn-outline-danger):contains(0 open failures)`,
         },
         // Quick actions of the cards.
+        {
+            content: "press Import Now on the card of the store never tested",
+            trigger: `${SECOND_CARD} button.o_cartum_import_now`,
+            run: "click",
+        },
+        {
+            content: "Import Now says the store is not connected, and to press Test Connection",
+            trigger: ".modal .modal-body:contains(Second shop is not connected):contains(Press Test Connection)",
+        },
+        {
+            content: "close the message",
+            trigger: ".modal .modal-footer .btn-primary",
+            run: "click",
+        },
         {
             content: "press Test Connection on the card of the store never synced",
             trigger: `${SECOND_CARD} button.o_cartum_test_connection`,
@@ -266,8 +284,8 @@ registry.category("web_tour.tours").add("cartum_store_tour", {
             run: "click",
         },
         {
-            content: "the store's form, not tested yet",
-            trigger: ".o_form_view .o_field_widget[name=connection_state]:contains(Not tested)",
+            content: "the store's form, connected",
+            trigger: ".o_form_view .o_field_widget[name=connection_state]:contains(Connected)",
         },
         // Imported contacts: the store's company's by default, here shared by all companies.
         {
