@@ -66,8 +66,8 @@ from .errors import (
     CartumRedirect,
     CartumTooManyStatuses,
     CartumUndefinedFunction,
-    CartumWebPage,
     CartumUnsafeAddress,
+    CartumWebPage,
 )
 from .records import (
     CARTUM_DATETIME_FORMAT,

@@ -100,7 +100,7 @@ def test_what_a_store_echoes_is_masked_and_capped(store, make_client, caplog):
     client = make_client()
     client.authenticate()
     token = client._tokens.token
-    store.faults.fail_call("currency/export", message=f"token {token} and s3cret-pass")
+    store.faults.fail_call("currency/export", message=f"echoed {token} and s3cret-pass")
     with pytest.raises(CartumAnswerError) as answered:
         client.list_currencies()
     store.faults.redirect_next(1, "https://elsewhere.example/?p=s3cret-pass", status=302)
