@@ -743,7 +743,11 @@ def test_admin_adds_an_order_the_api_then_serves(sandbox, store, token):
 
 def test_admin_changes_need_the_pages_form_token(sandbox, store):
     session, form_token = admin_session(sandbox)
-    for form in ({"status": "6"}, {"status": "6", "form_token": form_token[:-1] + "x"}):
+    for form in (
+        {"status": "6"},
+        {"status": "6", "form_token": form_token[:-1] + "x"},
+        {"status": "6", "form_token": "токен"},
+    ):
         refused = admin_post(session, sandbox, "/edit/orders/1001/status/", **form)
         assert refused.status_code == 403
         assert "reload it" in refused.text
@@ -757,6 +761,16 @@ def test_admin_changes_need_the_pages_form_token(sandbox, store):
     too_big = admin_post(session, sandbox, "/edit/orders/new/", form_token=form_token,
                          customer_name="x" * 20_000)
     assert too_big.status_code == 413
+
+    def chunks():
+        yield f"form_token={form_token}&status=6&customer_name=".encode()
+        yield from (b"x" * 1024 for _ in range(20))
+
+    chunked = session.post(f"{sandbox.base_url}/edit/orders/1001/status/", data=chunks(),
+                           headers={"Content-Type": "application/x-www-form-urlencoded"},
+                           timeout=TIMEOUT, allow_redirects=False)
+    assert "Content-Length" not in chunked.request.headers
+    assert chunked.status_code == 411
     assert store.orders[1001]["stat_status"] == 2
     assert len(store.orders) == 7
 

@@ -172,11 +172,14 @@ class AdminPages:
     def _change(self, request, action):
         if request.method != "POST":
             return Response("Method Not Allowed", 405, headers={"Allow": "POST"})
-        if (request.content_length or 0) > MAX_FORM_BYTES:
+        # Browsers send a form's length; a body without one (chunked) would be read whole.
+        if request.content_length is None:
+            return _page("Length required", "<p>The form has no Content-Length.</p>", 411)
+        if request.content_length > MAX_FORM_BYTES:
             return _page("Too large", "<p>The form is too large.</p>", 413)
-        request.max_form_memory_size = MAX_FORM_BYTES
         form = request.form
-        if not secrets.compare_digest(form.get("form_token", ""), self.form_token):
+        posted_token = form.get("form_token", "").encode()
+        if not secrets.compare_digest(posted_token, self.form_token.encode()):
             return _page(
                 "Forbidden", "<p>The page is out of date: reload it and try again.</p>", 403
             )
