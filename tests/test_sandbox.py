@@ -832,6 +832,12 @@ def test_admin_pages_keep_store_text_inert(sandbox, store):
         phone=markup, email=markup, currency=markup,
     )["order_id"]
     escaped = html.escape(markup, quote=True)
+    odd_id = store.add_order(lines=[("DSP-IP12", 1)])["order_id"]
+    store.edit_order(odd_id, stat_status=[markup])  # a status no store sends: shown as it is
+    odd = requests.get(f"{sandbox.base_url}/edit/orders/{odd_id}/", timeout=TIMEOUT)
+    assert odd.status_code == 200
+    assert "Status: [&#x27;&lt;script&gt;alert(1)" in odd.text
+    assert "<script>" not in odd.text
     for path in ("/edit/orders/", f"/edit/orders/{order_id}/"):
         page = requests.get(f"{sandbox.base_url}{path}", timeout=TIMEOUT)
         assert page.status_code == 200

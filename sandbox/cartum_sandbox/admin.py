@@ -262,7 +262,8 @@ def _number(value, what, minimum=None):
 
 
 def _status_title(statuses, status_id, language):
-    status = statuses.get(status_id)
+    # A test may have given the order any value as its status, even a list.
+    status = statuses.get(status_id) if isinstance(status_id, int) else None
     title = status["title"].get(language, "") if status else ""
     return title or str(status_id)
 
