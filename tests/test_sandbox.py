@@ -1,9 +1,16 @@
 """The sandbox over real sockets, as the connector's client sees it."""
 
+import copy
+import html
+import ipaddress
 import json
+import re
+import signal
+import socket
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -592,3 +599,287 @@ def test_the_command_line_keeps_its_state_file(tmp_path):
     second.terminate()
     second.wait(timeout=10)
     assert SandboxStore.load(state).orders[1001]["stat_status"] == 4
+
+
+# --- admin pages: changes by hand ----------------------------------------------------------
+
+
+def admin_session(sandbox, path="/edit/orders/"):
+    """A browser-like session that loaded an admin page: the session and the page's form token."""
+    session = requests.Session()
+    page = session.get(f"{sandbox.base_url}{path}", timeout=TIMEOUT)
+    assert page.status_code == 200
+    token = re.search(r'name="form_token" value="([^"]+)"', page.text).group(1)
+    return session, token
+
+
+def admin_post(session, sandbox, path, **form):
+    return session.post(
+        f"{sandbox.base_url}{path}", data=form, timeout=TIMEOUT, allow_redirects=False
+    )
+
+
+def test_admin_changes_an_orders_status(sandbox, store, token):
+    session, form_token = admin_session(sandbox, "/edit/orders/1001/")
+    answer = admin_post(session, sandbox, "/edit/orders/1001/status/", form_token=form_token,
+                        status="6")
+    assert (answer.status_code, answer.headers["Location"]) == (303, "/edit/orders/1001/")
+    assert store.orders[1001]["stat_status"] == 6
+    assert store.status_updates == []  # not an API client's push
+    page = session.get(f"{sandbox.base_url}/edit/orders/1001/", timeout=TIMEOUT)
+    assert "Status: Відправлено" in page.text
+    assert '<option value="6" selected>' in page.text
+    orders = call(sandbox, "orders/get", token=token, ids=[1001])["response"]["orders"]
+    assert orders[0]["stat_status"] == 6
+
+    refused = admin_post(session, sandbox, "/edit/orders/1001/status/", form_token=form_token,
+                         status="99")
+    assert refused.status_code == 400
+    assert "Status 99 does not exist." in refused.text
+    missing = admin_post(session, sandbox, "/edit/orders/9999/status/", form_token=form_token,
+                         status="2")
+    assert missing.status_code == 404
+    assert store.orders[1001]["stat_status"] == 6
+
+
+def test_admin_changes_line_quantities(sandbox, store):
+    order_id = store.add_order(
+        lines=[("DSP-IP12", 1), ("BAT-IP12", 2), {"title": "Діагностика", "price": 150}]
+    )["order_id"]
+    path = f"/edit/orders/{order_id}/"
+    session, form_token = admin_session(sandbox, path)
+    lines = {"line-0": "DSP-IP12", "line-1": "BAT-IP12", "line-2": ""}
+    answer = admin_post(session, sandbox, f"{path}quantities/", form_token=form_token, **lines,
+                        **{"quantity-0": "2", "quantity-1": "0", "quantity-2": "3"})
+    assert answer.status_code == 303
+    order = store.orders[order_id]
+    assert [(line["article"], line["quantity"]) for line in order["products"]] == [
+        ("DSP-IP12", 2),
+        ("", 3),
+    ]
+    assert (order["total_sum"], order["total_quantity"]) == (2 * 3200.0 + 3 * 150.0, 5)
+    page = session.get(f"{sandbox.base_url}{path}", timeout=TIMEOUT).text
+    assert '<input name="line-1" type="hidden" value="">' in page
+    assert 'name="quantity-1" type="number" min="0" max="9999" value="3"' in page
+
+    lines = {"line-0": "DSP-IP12", "line-1": ""}
+    before = copy.deepcopy(order)
+    for form, message in (
+        ({"quantity-0": "1", "quantity-1": "x"}, "Line 2&#x27;s quantity must be a whole"),
+        ({"quantity-0": "1", "quantity-1": "-1"}, "between 0 and 9999"),
+        ({"quantity-0": "1", "quantity-1": "10000"}, "between 0 and 9999"),
+        ({"quantity-0": "1"}, "Line 2&#x27;s quantity must be a whole"),
+        ({"quantity-0": "0", "quantity-1": "0"}, "An order keeps at least one line."),
+    ):
+        refused = admin_post(session, sandbox, f"{path}quantities/", form_token=form_token,
+                             **lines, **form)
+        assert refused.status_code == 400
+        assert message in refused.text
+    assert store.orders[order_id] == before
+
+
+def test_admin_quantities_of_an_order_changed_since_its_page_are_refused(sandbox, store):
+    session, form_token = admin_session(sandbox, "/edit/orders/1001/")
+    seen = [line["article"] for line in store.orders[1001]["products"]]
+    form = {f"line-{index}": article for index, article in enumerate(seen)}
+    form.update({f"quantity-{index}": "5" for index in range(len(seen))})
+    # Meanwhile the shop replaced the last line: the page's quantities no longer fit.
+    store.remove_line(1001, seen[-1])
+    store.add_line(1001, "SRV-BATTERY", 1)
+    before = copy.deepcopy(store.orders[1001])
+    refused = admin_post(session, sandbox, "/edit/orders/1001/quantities/",
+                         form_token=form_token, **form)
+    assert refused.status_code == 409
+    assert "Order 1001 changed since its page was loaded: reload it." in refused.text
+    assert store.orders[1001] == before
+    missing = admin_post(session, sandbox, "/edit/orders/9999/quantities/",
+                         form_token=form_token, **form)
+    assert missing.status_code == 404
+
+
+def test_admin_adds_an_order_the_api_then_serves(sandbox, store, token):
+    session, form_token = admin_session(sandbox)
+    answer = admin_post(
+        session, sandbox, "/edit/orders/new/", form_token=form_token,
+        customer_name="  Тарас Мельник ", phone="0501234567", email="taras@example.com",
+        status="2", **{"article-0": "DSP-IP13", "quantity-0": "1", "article-1": "",
+                       "quantity-1": "1", "article-2": "SRV-SCREEN", "quantity-2": "2"},
+    )
+    assert answer.status_code == 303
+    order_id = int(re.fullmatch(r"/edit/orders/(\d+)/", answer.headers["Location"]).group(1))
+    order = call(sandbox, "orders/get", token=token, ids=[order_id])["response"]["orders"][0]
+    assert (order["delivery_name"], order["delivery_phone"], order["delivery_email"]) == (
+        "Тарас Мельник", "0501234567", "taras@example.com"
+    )
+    assert order["stat_status"] == 2
+    assert [(line["article"], line["quantity"]) for line in order["products"]] == [
+        ("DSP-IP13", 1),
+        ("SRV-SCREEN", 2),
+    ]
+    assert order["total_sum"] == 3900.0 + 2 * 500.0
+    listing = session.get(f"{sandbox.base_url}/edit/orders/", timeout=TIMEOUT).text
+    assert f'<a href="/edit/orders/{order_id}/">{order_id}</a>' in listing
+
+    count = len(store.orders)
+    for form, message in (
+        ({"customer_name": " ", "status": "1", "article-0": "DSP-IP13"}, "name is required"),
+        ({"customer_name": "A", "status": "1"}, "at least one product"),
+        ({"customer_name": "A", "status": "1", "article-0": "NOPE"}, "NOPE is not in"),
+        ({"customer_name": "A", "status": "5", "article-0": "DSP-IP13"}, "Status 5 does not"),
+        ({"customer_name": "A", "status": "1", "article-0": "DSP-IP13", "quantity-0": "0"},
+         "between 1 and 9999"),
+    ):
+        refused = admin_post(session, sandbox, "/edit/orders/new/", form_token=form_token,
+                             **form)
+        assert refused.status_code == 400
+        assert message in refused.text
+    long_name = admin_post(session, sandbox, "/edit/orders/new/", form_token=form_token,
+                           customer_name="Я" * 1000, status="1",
+                           **{"article-0": "DSP-IP13", "quantity-0": "1"})
+    assert long_name.status_code == 303
+    assert len(store.orders) == count + 1
+    assert store.orders[max(store.orders)]["delivery_name"] == "Я" * 128
+
+
+def test_admin_changes_need_the_pages_form_token(sandbox, store):
+    session, form_token = admin_session(sandbox)
+    for form in (
+        {"status": "6"},
+        {"status": "6", "form_token": form_token[:-1] + "x"},
+        {"status": "6", "form_token": "токен"},
+    ):
+        refused = admin_post(session, sandbox, "/edit/orders/1001/status/", **form)
+        assert refused.status_code == 403
+        assert "reload it" in refused.text
+    # A page of an earlier sandbox (another form token) cannot post either.
+    with CartumSandbox(store) as restarted:
+        refused = admin_post(session, restarted, "/edit/orders/1001/status/",
+                             form_token=form_token, status="6")
+        assert refused.status_code == 403
+    assert requests.get(f"{sandbox.base_url}/edit/orders/1001/status/",
+                        timeout=TIMEOUT).status_code == 405
+    too_big = admin_post(session, sandbox, "/edit/orders/new/", form_token=form_token,
+                         customer_name="x" * 20_000)
+    assert too_big.status_code == 413
+
+    def chunks():
+        yield f"form_token={form_token}&status=6&customer_name=".encode()
+        yield from (b"x" * 1024 for _ in range(20))
+
+    chunked = session.post(f"{sandbox.base_url}/edit/orders/1001/status/", data=chunks(),
+                           headers={"Content-Type": "application/x-www-form-urlencoded"},
+                           timeout=TIMEOUT, allow_redirects=False)
+    assert "Content-Length" not in chunked.request.headers
+    assert chunked.status_code == 411
+    assert store.orders[1001]["stat_status"] == 2
+    assert len(store.orders) == 7
+
+
+def test_admin_answers_loopback_names_only(sandbox, store):
+    """A site that points its own name at 127.0.0.1 (DNS rebinding) reaches no admin page."""
+    session, form_token = admin_session(sandbox)
+    for host in ("attacker.example:8765", "192.0.2.7"):
+        headers = {"Host": host}
+        page = session.get(f"{sandbox.base_url}/edit/orders/", headers=headers, timeout=TIMEOUT)
+        assert page.status_code == 403
+        refused = session.post(f"{sandbox.base_url}/edit/orders/1001/status/", headers=headers,
+                               data={"form_token": form_token, "status": "6"}, timeout=TIMEOUT)
+        assert refused.status_code == 403
+    for host in (f"localhost:{sandbox.port}", "[::1]"):
+        page = session.get(f"{sandbox.base_url}/edit/orders/", headers={"Host": host},
+                           timeout=TIMEOUT)
+        assert page.status_code == 200
+    assert store.orders[1001]["stat_status"] == 2
+
+
+def non_loopback_address():
+    """An address of this machine on a network interface (no packet is sent), or None."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+        except OSError:
+            return None
+        address = probe.getsockname()[0]
+    return None if ipaddress.ip_address(address).is_loopback else address
+
+
+def test_admin_refuses_clients_of_other_machines(store):
+    address = non_loopback_address()
+    if address is None:
+        pytest.skip("this machine has no network interface but loopback")
+    with CartumSandbox(store, host="0.0.0.0") as open_sandbox:
+        base_url = f"http://{address}:{open_sandbox.port}"
+        # The API answers everyone, as a store's does; its admin pages, this machine only.
+        auth = requests.post(f"{base_url}/api/auth/", timeout=TIMEOUT,
+                             json={"login": "demo-api", "password": "demo-secret"})
+        assert auth.json()["status"] == "OK"
+        for path in ("/edit/orders/", "/edit/orders/1001/"):
+            page = requests.get(f"{base_url}{path}", headers={"Host": "127.0.0.1"},
+                                timeout=TIMEOUT)
+            assert page.status_code == 403
+        refused = requests.post(f"{base_url}/edit/orders/1001/status/", timeout=TIMEOUT,
+                                headers={"Host": "127.0.0.1"}, data={"status": "6"})
+        assert refused.status_code == 403
+    assert store.orders[1001]["stat_status"] == 2
+
+
+def test_admin_pages_keep_store_text_inert(sandbox, store):
+    markup = '<script>alert(1)</script>"\'><img src=x onerror=alert(2)>'
+    store.add_status(8, {"ua": markup, "en": markup})
+    store.add_product(markup, {"ua": markup}, 10)
+    order_id = store.add_order(
+        lines=[(markup, 1), {"title": markup, "price": 5}], status=8, customer_name=markup,
+        phone=markup, email=markup, currency=markup,
+    )["order_id"]
+    escaped = html.escape(markup, quote=True)
+    odd_id = store.add_order(lines=[("DSP-IP12", 1)])["order_id"]
+    store.edit_order(odd_id, stat_status=[markup])  # a status no store sends: shown as it is
+    odd = requests.get(f"{sandbox.base_url}/edit/orders/{odd_id}/", timeout=TIMEOUT)
+    assert odd.status_code == 200
+    assert "Status: [&#x27;&lt;script&gt;alert(1)" in odd.text
+    assert "<script>" not in odd.text
+    for path in ("/edit/orders/", f"/edit/orders/{order_id}/"):
+        page = requests.get(f"{sandbox.base_url}{path}", timeout=TIMEOUT)
+        assert page.status_code == 200
+        assert "<script>" not in page.text
+        assert "<img" not in page.text
+        assert escaped in page.text
+        assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
+        assert page.headers["X-Content-Type-Options"] == "nosniff"
+    # The product's article is a value of the new order form: escaped, it is posted back as is.
+    session, form_token = admin_session(sandbox)
+    answer = admin_post(session, sandbox, "/edit/orders/new/", form_token=form_token,
+                        customer_name="A", status="8",
+                        **{"article-0": markup, "quantity-0": "1"})
+    assert answer.status_code == 303
+    assert store.orders[max(store.orders)]["products"][0]["article"] == markup
+    refused = admin_post(session, sandbox, "/edit/orders/new/", form_token=form_token,
+                         customer_name="A", status="1", **{"article-0": markup + "!"})
+    assert escaped + "!" in refused.text
+    assert "<script>" not in refused.text
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["INT", "TERM"])
+def test_a_stop_signal_keeps_what_the_admin_changed(tmp_path, stop_signal):
+    """SIGINT or SIGTERM to the sandbox's own process (not its process group) stops it and
+    writes its state, also when it was started with SIGINT ignored, as a shell script's
+    background job is."""
+    state = tmp_path / "sandbox-state.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cartum_sandbox", "--port", "0", "--state", str(state)],
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        running = types.SimpleNamespace(base_url=process.stdout.readline().split()[-1])
+        session, form_token = admin_session(running, "/edit/orders/1001/")
+        answer = admin_post(session, running, "/edit/orders/1001/status/",
+                            form_token=form_token, status="7")
+        assert answer.status_code == 303
+    finally:
+        process.send_signal(stop_signal)
+        output, _ = process.communicate(timeout=TIMEOUT)
+    assert process.returncode == 0
+    assert "Stopping." in output
+    assert SandboxStore.load(state).orders[1001]["stat_status"] == 7

@@ -48,8 +48,11 @@ def main(argv=None):
             customers=arguments.customers,
             seed=arguments.random_seed,
         )
-    # SIGTERM (e.g. from a test or a process manager) stops as cleanly as Ctrl-C.
+    # SIGTERM (e.g. from a test or a process manager) stops as cleanly as Ctrl-C, and so does
+    # SIGINT sent to this process alone: a shell script's background job starts with SIGINT
+    # ignored, and Python then leaves it so.
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     with CartumSandbox(store, arguments.host, arguments.port, arguments.access_log) as sandbox:
         try:  # a stop may come as soon as the address is printed
             print(f"Cartum sandbox: {sandbox.base_url}", flush=True)

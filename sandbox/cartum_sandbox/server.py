@@ -1,9 +1,7 @@
 """HTTP front of the sandbox: the Cartum API functions over a real werkzeug server."""
 
 import contextlib
-import html
 import json
-import re
 import socket
 import threading
 import time
@@ -13,6 +11,7 @@ from datetime import time as day_time
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from .admin import AdminPages
 from .store import DATETIME_FORMAT
 
 STATUSES_FUNCTION = "orders/get_available_statuses"
@@ -24,8 +23,6 @@ BOT_FILTER_PAGE = (
     "<!DOCTYPE html><html><head><title>Just a moment...</title></head>"
     "<body><p>Checking your browser before accessing the store.</p></body></html>"
 )
-# The store admin's order page, as the addon's default admin URL template points to it.
-ADMIN_ORDER_PATH = re.compile(r"edit/orders/(\d+)")
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 STREAM_CHUNK_BYTES = 64 * 1024
 
@@ -39,6 +36,7 @@ class SandboxApp:
 
     def __init__(self, store):
         self.store = store
+        self._admin = AdminPages(store)
         self._handlers = {
             "auth": self._auth,
             "orders/get": self._orders_get,
@@ -55,9 +53,9 @@ class SandboxApp:
 
     def _respond(self, request):
         path = request.path.strip("/")
-        admin_order = ADMIN_ORDER_PATH.fullmatch(path)
-        if admin_order:
-            return self._order_page(int(admin_order.group(1)), request)
+        admin_page = self._admin.respond(path, request)
+        if admin_page is not None:
+            return admin_page
         if not path.startswith("api/"):
             return Response(NO_API_PAGE, 404, mimetype="text/html")
         function = path.removeprefix("api/")
@@ -112,18 +110,6 @@ class SandboxApp:
         elif faults.take_truncation():
             body = body[: len(body) // 2]
         return Response(body, 200, content_type=JSON_CONTENT_TYPE)
-
-    def _order_page(self, order_id, request):
-        if request.method not in ("GET", "HEAD"):
-            return Response("Method Not Allowed", 405, headers={"Allow": "GET"})
-        found = self.store.find_orders(ids=[order_id])
-        if not found:
-            return Response(NO_API_PAGE, 404, mimetype="text/html")
-        return Response(
-            _order_html(found[0], self.store.status_snapshot(), self.store.enabled_languages[0]),
-            200,
-            mimetype="text/html",
-        )
 
     def _dispatch(self, function, request):
         handler = self._handlers.get(function)
@@ -226,38 +212,6 @@ class SandboxApp:
 
     def _currency_export(self, body):
         return "OK", {"currencies": self.store.currency_snapshot()}
-
-
-def _order_html(order, statuses, language):
-    status = statuses.get(order["stat_status"])
-    status_title = status["title"].get(language, "") if status else ""
-    customer = ", ".join(
-        str(order.get(key) or "")
-        for key in ("delivery_name", "delivery_phone", "delivery_email")
-        if order.get(key)
-    )
-    rows = "".join(
-        "<tr>"
-        + "".join(
-            f"<td>{html.escape(str(line.get(key, '')))}</td>"
-            for key in ("article", "title", "quantity", "price", "total_price")
-        )
-        + "</tr>"
-        for line in order.get("products") or []
-        if isinstance(line, dict)
-    )
-    title = f"Order {order['order_id']}"
-    return (
-        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head><body>'
-        f"<h1>{title}</h1>"
-        f"<p>Status: {html.escape(status_title or str(order['stat_status']))}</p>"
-        f"<p>Customer: {html.escape(customer)}</p>"
-        "<table><tr><th>Article</th><th>Title</th><th>Quantity</th><th>Price</th>"
-        f"<th>Total</th></tr>{rows}</table>"
-        f"<p>Total: {html.escape(str(order.get('total_sum')))} "
-        f"{html.escape(str(order.get('currency')))}</p>"
-        "</body></html>"
-    )
 
 
 def _split_envelope(envelope, key):

@@ -580,6 +580,35 @@ class SandboxStore:
         with self._lock:
             self._token_expiry.clear()
 
+    # --- edits from the admin pages (admin.py) ------------------------------------------
+
+    def set_quantities(self, order_id, articles, quantities):
+        """Set the quantity of each line of an order, by the line's position; 0 removes it.
+        ``articles`` are the lines' articles as the caller saw them: when the order's are no
+        longer those, ValueError and nothing changed."""
+        with self._lock:
+            order = self.orders[order_id]
+            if [line["article"] for line in order["products"]] != list(articles):
+                raise ValueError(
+                    f"Order {order_id} changed since its page was loaded: reload it."
+                )
+            kept = []
+            for line, quantity in zip(order["products"], quantities, strict=True):
+                if quantity:
+                    line["quantity"] = int(quantity)
+                    line["total_price"] = _money(line["price"] * line["quantity"])
+                    kept.append(line)
+            order["products"] = kept
+            self._recompute_totals(order)
+
+    def catalog_titles(self, language):
+        """(article, title in ``language``) of every catalog product, by article."""
+        with self._lock:
+            return [
+                (article, self.products[article]["title"].get(language, ""))
+                for article in sorted(self.products)
+            ]
+
     # --- used by the server -----------------------------------------------------------
 
     def record_request(self, function):
