@@ -4,6 +4,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from cartum_api import CartumError
+
 from .. import compat
 from .cartum_importer import TRANSIENT_DB_ERRORS
 
@@ -164,6 +166,11 @@ class CartumStatusPush(models.Model):
                     store_pushes._send_to_store(store)
             except TRANSIENT_DB_ERRORS as error:
                 _logger.info("Cartum store %s: pushes collided (%s), next round", store.id, error)
+            except CartumError as error:  # the store could not be reached: it says what to check
+                _logger.warning("Cartum store %s: pushes failed: %s", store.id, error)
+                store_pushes._retry_later(
+                    store_pushes.env["cartum.adapter"]._error_message(store, error)
+                )
             except Exception as error:  # the job never raises: the batch waits and says why
                 _logger.exception("Cartum store %s: pushes failed", store.id)
                 store_pushes._retry_later(f"{type(error).__name__}: {error}")

@@ -1,5 +1,6 @@
 import logging
 import string
+from collections import Counter
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -507,9 +508,22 @@ class CartumStore(models.Model):
 
     def _message_lang(self):
         """The language of what the connector writes for this store (failure reasons, chatter
-        notes): its first responsible user's, or else its company's, when installed."""
+        notes), when installed: its first responsible user's; else its company's, unless that
+        is Odoo's default English; else the one most of the store's Cartum administrators use;
+        else English."""
         installed = {code for code, _name in self.env["res.lang"].get_installed()}
-        candidates = [*self.responsible_user_ids.mapped("lang"), self.company_id.partner_id.lang]
+        company_lang = self.company_id.partner_id.lang
+        admins = (
+            self.env.ref("cartum_connector.group_cartum_manager")
+            .sudo()[compat.USER_IDS]
+            .filtered(lambda user: not user.share and self.company_id in user.company_ids)
+        )
+        admin_langs = Counter(lang for lang in admins.sorted("id").mapped("lang") if lang)
+        candidates = [
+            *self.responsible_user_ids.mapped("lang"),
+            company_lang if company_lang != "en_US" else None,
+            *(lang for lang, _count in admin_langs.most_common()),
+        ]
         return next((lang for lang in candidates if lang in installed), "en_US")
 
     def _admin_order_url(self, order_id, store_url=None):
