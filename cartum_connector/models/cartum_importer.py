@@ -61,6 +61,7 @@ class CartumImporter(models.AbstractModel):
         wrong ends the run as failed, with its reason: this method never raises.
         """
         starter = user or (self.env.user if trigger != "cron" else self.env["res.users"])
+        caller_env = self.env
         # What the run writes (failure reasons, chatter notes) is read by the store's people.
         self = self.with_context(lang=store.sudo()._message_lang())
         store = store.with_env(self.env).sudo()
@@ -85,7 +86,7 @@ class CartumImporter(models.AbstractModel):
             if commit:
                 run._notify_starter()
                 self.env.cr.commit()  # pylint: disable=invalid-commit
-            return run
+            return run.with_env(caller_env)
         try:
             run._close_interrupted_runs()
             self._import(run, commit, order_ids, created_between)
@@ -101,13 +102,14 @@ class CartumImporter(models.AbstractModel):
             if commit:
                 self._unlock_store(store)
         if not commit:
-            return run
+            # The caller's language: the screens the run opens in are the user's.
+            return run.with_env(caller_env)
         run._notify_starter()  # sent when the run's end is committed
         if run.state in ("done", "partial"):
             self._commit_progress(run, remaining=0)  # nothing left for the job
         else:
             self.env.cr.commit()  # pylint: disable=invalid-commit
-        return run
+        return run.with_env(caller_env)
 
     @api.model
     def _finish_stopped(self, run, error):

@@ -361,6 +361,8 @@ class CartumOrderMapper(models.AbstractModel):
             "description_sale": html_to_text(description, DESCRIPTION_LIMIT) or False,
             "uom_id": units.id,
             "type": "consu",
+            # A line without an article is a service ("Diagnostics"): never counted in stock.
+            "is_storable": bool(line.article) and store.imported_parts == "storable",
             "list_price": catalog_price(catalog_product, line),
             "company_id": False,
         }

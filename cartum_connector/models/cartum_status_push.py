@@ -75,11 +75,15 @@ class CartumStatusPush(models.Model):
     def _enqueue(self, repairs):
         """Queue the Cartum status mapped to each repair's new state, if any and if new."""
         pushes = []
+        unmapped = {}
         for repair in repairs.sudo():
             mapping = repair.cartum_store_id.status_mapping_ids.filtered(
                 lambda m, state=repair.state: m.outbound_state == state
             )[:1]
-            if not mapping or mapping.cartum_status_code == repair.cartum_status_code:
+            if not mapping:
+                unmapped.setdefault(repair.cartum_store_id, []).append(repair)
+                continue
+            if mapping.cartum_status_code == repair.cartum_status_code:
                 continue
             pushes.append(
                 {
@@ -90,6 +94,7 @@ class CartumStatusPush(models.Model):
                     "repair_state": repair.state,
                 }
             )
+        self._note_nothing_sent(unmapped)
         if not pushes:
             return self.browse()
         # Only the newest state matters: an older push still waiting is not sent.
@@ -100,6 +105,23 @@ class CartumStatusPush(models.Model):
         # Sent by the scheduled job, started right after this transaction commits.
         self.env.ref("cartum_connector.ir_cron_cartum_status_push").sudo()._trigger()
         return created
+
+    @api.model
+    def _note_nothing_sent(self, repairs_by_store):
+        """A state no Cartum status is mapped to sends nothing: the chatter says so, in the
+        store's language, so that nobody waits for Cartum to follow."""
+        for store, repairs in repairs_by_store.items():
+            store = store.with_context(lang=store._message_lang())
+            bodies = {
+                repair.id: store.env._(
+                    "Nothing was sent to Cartum: no Cartum status is mapped to %(state)s in "
+                    "the status mapping of %(store)s.",
+                    state=repair.with_env(store.env)._cartum_state_label(repair.state),
+                    store=store.name,
+                )
+                for repair in repairs
+            }
+            self.env["repair.order"].sudo().browse(bodies)._message_log_batch(bodies=bodies)
 
     @api.model
     def _cancel_for_cartum_change(self, repair, mapping):
