@@ -118,14 +118,13 @@ class TestImport(CartumCase):
     def test_scheduled_job_commits_page_by_page(self):
         for _number in range(150):  # two pages of new orders
             self.shop.add_order(lines=[("DSP-IP13", 1)], phone="0671234567")
-        self.store._cron_sync()
-        self.assertFalse(self.store.sync_run_ids, "a store never connected waits")
-        self.store.action_test_connection()
-        self.assertEqual(self.store.connection_state, "ok")
+        self.assertEqual(self.store.connection_state, "untested")
         # The job's commits become savepoint releases on a test cursor over this transaction.
         with compat.registry_test_mode(self), self.registry.cursor() as job_cr:
             job_env = self.env(cr=job_cr)
             job_env["cartum.store"].browse(self.store.id)._cron_sync()
+        # A store never tested is tested first by its job, then imported.
+        self.assertEqual(self.store.connection_state, "ok")
         run = self.store.sync_run_ids
         self.assertEqual((run.trigger, run.state, run.imported_count), ("first", "done", 156))
         self.assertTrue(self.store.import_cursor)
@@ -377,6 +376,7 @@ class TestRefreshAndParts(CartumCase):
 
     def test_change_after_write_off_is_noted_once_not_applied(self):
         repair = self.repair_of(1001)
+        self.stock_parts(repair)
         repair.action_repair_start()
         repair.action_repair_end()
         self.assertEqual(repair.state, "done")
@@ -482,6 +482,7 @@ class TestAfterWriteOff(CartumCase):
     def test_change_after_write_off_and_final_status_is_noted(self):
         self.run_import()
         repair = self.repair_of(1001)
+        self.stock_parts(repair)
         repair.action_repair_start()
         repair.action_repair_end()  # Odoo pushes Delivered
         self.env["cartum.status.push"]._cron_send_pending()
@@ -667,6 +668,7 @@ class TestConnectorLanguage(CartumCaseInLanguages):
     def test_the_screens_a_click_opens_keep_the_user_language(self):
         """The store writes in Ukrainian; a Spanish administrator's import opens its run in
         Spanish."""
+        self.store.responsible_user_ids = False
         self.company.partner_id.lang = "uk_UA"
         self.manager.lang = "es_ES"
         wizard = (
@@ -710,10 +712,7 @@ class TestWriteOffFollowsCartum(CartumCase):
         super().setUp()
         self.run_import()
         self.repair = self.repair_of(1002)
-        stock = self.repair.location_id
-        for product in self.repair.move_ids.product_id:
-            self.env["stock.quant"]._update_available_quantity(product, stock, 10)
-        self.repair.move_ids._action_assign()
+        self.stock_parts(self.repair)
 
     def parts(self):
         """{article: (demand, quantity, state)} of the repair's parts."""
