@@ -151,57 +151,56 @@ class CartumAdapter(models.AbstractModel):
     def _connection_error_message(self, store, error):
         """Why the store could not be reached, and what to check, in whole sentences."""
         url = store.url
-        _ = self.env._
         messages = {
-            "timeout": _(
+            "timeout": self.env._(
                 "The store at %(url)s did not accept the connection in time. Check the website "
                 "URL, and that the store is online.",
                 url=url,
             ),
-            "refused": _(
+            "refused": self.env._(
                 "The store at %(url)s refused the connection. Check the website URL (its "
                 "address and port), and that the store is online.",
                 url=url,
             ),
-            "dns": _(
+            "dns": self.env._(
                 "The address %(url)s does not exist: no server has that name. Check the "
                 "spelling of the website URL.",
                 url=url,
             ),
-            "tls": _(
+            "tls": self.env._(
                 "The store at %(url)s did not accept a secure (https://) connection. Check the "
                 "website URL: if the store's address starts with http://, type it so.",
                 url=url,
             ),
-            "no_answer": _(
+            "no_answer": self.env._(
                 "The store at %(url)s did not answer in time. It may be busy: try again in a "
                 "few minutes.",
                 url=url,
             ),
-            "rate_limited": _(
+            "rate_limited": self.env._(
                 "The store at %(url)s refuses more requests for now (too many requests). Try "
                 "again in a few minutes, or lower the requests per second of this store.",
                 url=url,
             ),
-            "server_error": _(
+            "server_error": self.env._(
                 "The store at %(url)s answered with a server error (HTTP %(status)s). Try "
                 "again later; if it lasts, contact Cartum's support.",
                 url=url,
                 status=error.status_code,
             ),
-            "bad_json": _(
+            "bad_json": self.env._(
                 "The store at %(url)s answered something that is not Cartum's API. Check the "
                 "website URL.",
                 url=url,
             ),
-            "unsendable": _(
+            "unsendable": self.env._(
                 "No request could be sent to %(url)s. Check the website URL.",
                 url=url,
             ),
         }
         return messages.get(
             error.reason,
-            _(
+            self.env._(
                 "The connection to the store at %(url)s was dropped. Check the website URL, "
                 "and try again in a few minutes.",
                 url=url,

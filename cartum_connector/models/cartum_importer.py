@@ -658,9 +658,7 @@ class CartumImporter(models.AbstractModel):
         )
         repair.message_post(body=body, subtype_xmlid="mail.mt_note")
         noted = [[line_key, price, quantity] for (line_key, price), quantity in wanted.items()]
-        repair.with_context(cartum_inbound=True).cartum_unapplied_digest = json.dumps(
-            sorted(noted)
-        )
+        repair.with_context(cartum_inbound=True).cartum_unapplied_digest = json.dumps(sorted(noted))
 
     @api.model
     def _cartum_parts_before(self, repair):

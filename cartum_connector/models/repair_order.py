@@ -228,10 +228,12 @@ class RepairOrder(models.Model):
         are written off at their demand, also beyond the stock Odoo counts, where Odoo would
         cancel the parts it could not reserve."""
         parts = self.move_ids.filtered(
-            lambda move: move.repair_line_type == "add"
-            and move.state not in ("draft", "done", "cancel")
-            and not move.picked
-            and move.quantity != move.product_uom_qty
+            lambda move: (
+                move.repair_line_type == "add"
+                and move.state not in ("draft", "done", "cancel")
+                and not move.picked
+                and move.quantity != move.product_uom_qty
+            )
         )
         for move in parts:
             move.quantity = move.product_uom_qty

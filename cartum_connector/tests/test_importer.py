@@ -681,9 +681,9 @@ class TestConnectorLanguage(CartumCaseInLanguages):
         self.assertEqual(action["context"]["lang"], "es_ES")
         run = self.env["cartum.sync.run"].browse(action["res_id"])
         self.assertEqual(run.failure_ids.reason, "Замовлення 9999 не знайдено в Cartum.")
-        failure_action = run.failure_ids.with_user(self.manager).with_context(
-            lang="es_ES"
-        ).action_retry()
+        failure_action = (
+            run.failure_ids.with_user(self.manager).with_context(lang="es_ES").action_retry()
+        )
         self.assertEqual(failure_action["context"]["lang"], "es_ES")
 
     def test_a_refresh_wait_past_midnight_reads_as_the_user_writes_dates(self):
@@ -691,9 +691,7 @@ class TestConnectorLanguage(CartumCaseInLanguages):
         repair = self.repair_of(1001)
         # Refreshed "tomorrow" (a clock ahead): the wait ends on another day than today.
         repair.cartum_last_refresh = fields.Datetime.now() + timedelta(days=1)
-        user_repair = repair.with_user(self.parts_user).with_context(
-            lang="uk_UA", tz="Europe/Kyiv"
-        )
+        user_repair = repair.with_user(self.parts_user).with_context(lang="uk_UA", tz="Europe/Kyiv")
         message = user_repair.action_cartum_refresh()["params"]["message"]
         self.assertIn("WEB-1001", message)
         self.assertRegex(message, r"\d{2}\.\d{2}\.\d{2}, \d{2}:\d{2}")

@@ -279,5 +279,7 @@ class TestConnectionErrorsInTheUserLanguage(CartumCase):
         # A scheduled import that cannot reach the store says it too, in the store's language.
         run = self.run_import()
         self.assertEqual(run.state, "failed")
-        self.assertTrue(run.message.startswith("La importación se detuvo: La tienda en"), run.message)
+        self.assertTrue(
+            run.message.startswith("La importación se detuvo: La tienda en"), run.message
+        )
         self.assertNotRegex(run.message, "auth|attempt|refused")

@@ -1015,7 +1015,7 @@ function languageTourSteps(t) {
         },
         {
             content: "open its settings",
-            trigger: `.o-dropdown--menu .o_cartum_store_menu a:contains(${t.settings})`,
+            trigger: ".o-dropdown--menu .o_cartum_store_menu a.o_cartum_store_settings",
             run: "click",
         },
         {
@@ -1060,7 +1060,6 @@ registry.category("web_tour.tours").add("cartum_spanish_tour", {
             chosenOrders: "Importación de pedidos elegidos",
             trigger: "Activador",
             retryAll: "Reintentar todos los pedidos fallidos",
-            settings: "Ajustes",
             notSecure: "no aceptó una conexión segura",
         }),
 });
@@ -1082,7 +1081,6 @@ registry.category("web_tour.tours").add("cartum_ukrainian_tour", {
             chosenOrders: "Імпорт вибраних замовлень",
             trigger: "Спосіб запуску",
             retryAll: "Повторити всі невдалі замовлення",
-            settings: "Налаштування",
             notSecure: "не прийняв захищене",
         }),
 });
