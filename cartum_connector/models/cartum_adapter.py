@@ -5,9 +5,11 @@ from odoo import api, models
 from cartum_api import (
     CartumApiUnavailable,
     CartumAuthError,
+    CartumBadResponse,
     CartumClient,
     CartumConnectionError,
     CartumError,
+    CartumHTTPError,
     CartumRedirect,
     CartumUndefinedFunction,
     Status,
@@ -145,6 +147,15 @@ class CartumAdapter(models.AbstractModel):
             return self._redirect_message(store, error)
         if isinstance(error, CartumConnectionError):
             return self._connection_error_message(store, error)
+        if isinstance(error, CartumBadResponse):
+            return self._connection_error_message(store, CartumConnectionError("", "bad_json"))
+        if isinstance(error, CartumHTTPError):
+            return self.env._(
+                "The store at %(url)s refused the API's request (HTTP %(status)s). Check the "
+                "website URL, and the rights of the API login in the store's admin.",
+                url=store.url,
+                status=error.status_code,
+            )
         return self.env._("Cartum answered an error: %(error)s", error=error)
 
     @api.model

@@ -119,6 +119,15 @@ class RepairOrder(models.Model):
         for repair in self:
             repair.cartum_parts_locked = bool(repair.cartum_store_id) and not allowed
 
+    @api.model
+    def fields_get(self, allfields=None, attributes=None):
+        # The store's name is only the Store column's link to Cartum: Add Custom Group offers
+        # the store once, by Store.
+        fields = super().fields_get(allfields, attributes)
+        if fields.get("cartum_store_name", {}).get("groupable"):
+            fields["cartum_store_name"]["groupable"] = False
+        return fields
+
     # -- status push: every state change, whatever made it --------------------------------------
 
     @api.model_create_multi

@@ -240,6 +240,13 @@ class TestStoreConnectionAndButtons(CartumCase):
         # The demo store: New, Processing, Delivered, Canceled, Shipping and a custom status.
         self.assertEqual(self.store.states_sending_nothing, "Under Repair")
 
+    def test_add_custom_group_offers_the_store_once(self):
+        views = self.env["repair.order"].get_views([(False, "list"), (False, "search")])
+        fields = views["models"]["repair.order"]["fields"]
+        groupable = [name for name, field in fields.items() if field.get("groupable")]
+        self.assertIn("cartum_store_id", groupable)
+        self.assertNotIn("cartum_store_name", groupable)
+
     def test_inventory_users_have_no_store_menu_nor_new_button(self):
         menus = self.env["ir.ui.menu"].with_user(self.repair_user)._visible_menu_ids()
         for xmlid in ("cartum_store_menu", "cartum_sync_run_menu", "cartum_sync_failure_menu"):
@@ -271,6 +278,19 @@ class TestConnectionErrorsInTheUserLanguage(CartumCase):
             f"La tienda en {store.url} no aceptó una conexión segura (https://). Revise la URL "
             "del sitio web: si la dirección de la tienda empieza por http://, escríbala así.",
         )
+        # Cartum refusing the request, or answering something else than its API.
+        store.url = self.sandbox.base_url
+        self.env["cartum.adapter"]._client(self.store).backoff_base = 0.01
+        self.shop.faults.fail_next(1, status=403)
+        self.assertEqual(
+            store.action_test_connection()["params"]["message"],
+            f"La tienda en {store.url} rechazó la solicitud de la API (HTTP 403). Revise la URL "
+            "del sitio web y los permisos del usuario de la API en la administración de la "
+            "tienda.",
+        )
+        self.shop.faults.garbage_next(2)
+        message = store.action_test_connection()["params"]["message"]
+        self.assertIn("respondió algo que no es la API de Cartum", message)
         store.url = "http://127.0.0.1:9"
         self.env["cartum.adapter"]._client(self.store).backoff_base = 0.01
         message = store.action_test_connection()["params"]["message"]
