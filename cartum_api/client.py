@@ -119,6 +119,21 @@ def _user_agent():
 USER_AGENT = _user_agent()
 
 
+# Why a store could not be reached (``CartumConnectionError.reason``), in the log's words.
+FAILURES = {
+    "timeout": "the connection timed out",
+    "refused": "the connection was refused",
+    "dns": "the store's host name does not resolve",
+    "tls": "the secure (https) connection failed",
+    "dropped": "the connection was dropped",
+    "no_answer": "the store did not answer in time",
+    "dropped_reading": "the connection was dropped while the answer was read",
+    "rate_limited": "the store is rate-limiting (HTTP 429)",
+    "server_error": "the store answered HTTP {status_code}",
+    "bad_json": "the answer is not valid JSON (truncated or garbage)",
+}
+
+
 @dataclass(frozen=True)
 class Answer:
     status: str
@@ -332,6 +347,7 @@ class CartumClient:
             "User-Agent": USER_AGENT,
         }
         failure = ""
+        status_code = None
         retry_after = None
         for attempt in range(self.max_attempts):
             if attempt:
@@ -354,15 +370,15 @@ class CartumClient:
                     refused.address,
                 ) from None
             except requests.ConnectTimeout:
-                failure = "the connection timed out"
+                failure = "timeout"
                 continue
             except requests.ConnectionError as error:
                 failure = _connection_failure(error)
-                if not retry_safe and "refused" not in failure:
+                if not retry_safe and failure != "refused":
                     break
                 continue
             except requests.Timeout:
-                failure = "the store did not answer in time"
+                failure = "no_answer"
                 if not retry_safe:
                     break
                 continue
@@ -371,7 +387,8 @@ class CartumClient:
                 # urllib3 lets some of its own through (an empty label in a host name).
                 raise CartumConnectionError(
                     f"{function}: the request could not be sent "
-                    f"({type(error).__name__}: {_bounded(str(error))})"
+                    f"({type(error).__name__}: {_bounded(str(error))})",
+                    reason="unsendable",
                 ) from None
             with reply:  # closing unread answers drops their connection instead of reading on
                 if 300 <= reply.status_code < 400:
@@ -381,7 +398,13 @@ class CartumClient:
                     return {"status": "UNAUTHORIZED", "response": self._refusal(function, reply)}
                 if reply.status_code == 429:
                     retry_after = _retry_after_seconds(reply.headers.get("Retry-After"))
-                    failure = "the store is rate-limiting (HTTP 429)"
+                    failure = "rate_limited"
+                    continue
+                if reply.status_code >= 500:
+                    failure = "server_error"
+                    status_code = reply.status_code
+                    if not retry_safe:
+                        break
                     continue
                 if reply.status_code == 404:
                     raise CartumApiUnavailable(
@@ -389,11 +412,6 @@ class CartumClient:
                         "that the API is included in the store's plan.",
                         404,
                     )
-                if reply.status_code >= 500:
-                    failure = f"the store answered HTTP {reply.status_code}"
-                    if not retry_safe:
-                        break
-                    continue
                 try:
                     raw = self._read_answer(function, reply)
                 except requests.RequestException as error:
@@ -413,15 +431,21 @@ class CartumClient:
                     )
             envelope = self._decode_answer(function, raw)
             if envelope is None:
-                failure = "the answer is not valid JSON (truncated or garbage)"
+                failure = "bad_json"
                 if not retry_safe:
                     break
                 continue
             if not isinstance(envelope, dict) or "status" not in envelope:
                 raise CartumBadResponse(f"{function}: the answer has no 'status' field")
             return envelope
-        _logger.warning("Cartum %s at %s failed: %s", function, self.base_url, failure)
-        raise CartumConnectionError(f"{function}: {failure}, after {attempt + 1} attempt(s)")
+        text = FAILURES[failure].format(status_code=status_code)
+        _logger.warning("Cartum %s at %s failed: %s", function, self.base_url, text)
+        raise CartumConnectionError(
+            f"{function}: {text}, after {attempt + 1} attempt(s)",
+            reason=failure,
+            attempts=attempt + 1,
+            status_code=status_code,
+        )
 
     def _refusal(self, function, reply):
         """The store's message in an HTTP 401 answer, when it says one in JSON."""
@@ -824,14 +848,16 @@ def _redirect_error(function, url, reply, scrub):
 
 def _read_failure(error):
     if "timed out" in str(error).lower():
-        return "the store did not answer in time"
-    return "the connection was dropped while the answer was read"
+        return "no_answer"
+    return "dropped_reading"
 
 
 def _connection_failure(error):
+    if isinstance(error, requests.exceptions.SSLError):
+        return "tls"
     text = str(error).lower()
     if "refused" in text:
-        return "the connection was refused"
+        return "refused"
     if "name or service" in text or "resolve" in text or "getaddrinfo" in text:
-        return "the store's host name does not resolve"
-    return "the connection was dropped"
+        return "dns"
+    return "dropped"

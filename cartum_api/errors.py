@@ -13,7 +13,16 @@ class CartumError(Exception):
 
 
 class CartumConnectionError(CartumError):
-    """The store could not be reached, or dropped the connection, after every retry."""
+    """The store could not be reached, or dropped the connection, after every retry.
+    ``reason`` says why, as a key of ``cartum_api.client.FAILURES`` (or "unsendable": the
+    request could not be sent at all), ``attempts`` how many times it was tried, and
+    ``status_code`` the HTTP status of a "server_error"."""
+
+    def __init__(self, message, reason=None, attempts=1, status_code=None):
+        super().__init__(message)
+        self.reason = reason
+        self.attempts = attempts
+        self.status_code = status_code
 
 
 class CartumUnsafeAddress(CartumError):

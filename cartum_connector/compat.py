@@ -17,6 +17,8 @@ USER_IDS = "user_ids" if SERIES >= 19 else "users"  # res.groups
 REPAIR_MOVES_GROUP = "reference_ids" if SERIES >= 19 else "procurement_group_id"
 # A contact's phone numbers, first the one a match prefers: 19.0 has no "mobile".
 PARTNER_PHONE_FIELDS = ("phone",) if SERIES >= 19 else ("phone", "mobile")
+# The decimal precision of quantities, renamed in 19.0.
+QUANTITY_PRECISION = "Product Unit" if SERIES >= 19 else "Product Unit of Measure"
 # The required description of a stock move on 18.0; 19.0 has no such field.
 STOCK_MOVE_DESCRIPTION = {} if SERIES >= 19 else {"name": "Part"}
 

@@ -238,10 +238,77 @@ class CartumAdapter(models.AbstractModel):
         if isinstance(error, CartumRedirect):
             return self._redirect_message(store, error)
         if isinstance(error, CartumConnectionError):
+            return self._connection_error_message(store, error)
+        if isinstance(error, CartumBadResponse):
+            return self._connection_error_message(store, CartumConnectionError("", "bad_json"))
+        if isinstance(error, CartumHTTPError):
             return self.env._(
-                "The store at %(url)s cannot be reached: %(error)s", url=store.url, error=error
+                "The store at %(url)s refused the API's request (HTTP %(status)s). Check the "
+                "website URL, and the rights of the API login in the store's admin.",
+                url=store.url,
+                status=error.status_code,
             )
         return self.env._("Cartum answered an error: %(error)s", error=error)
+
+    @api.model
+    def _connection_error_message(self, store, error):
+        """Why the store could not be reached, and what to check, in whole sentences."""
+        url = store.url
+        messages = {
+            "timeout": self.env._(
+                "The store at %(url)s did not accept the connection in time. Check the website "
+                "URL, and that the store is online.",
+                url=url,
+            ),
+            "refused": self.env._(
+                "The store at %(url)s refused the connection. Check the website URL (its "
+                "address and port), and that the store is online.",
+                url=url,
+            ),
+            "dns": self.env._(
+                "The address %(url)s does not exist: no server has that name. Check the "
+                "spelling of the website URL.",
+                url=url,
+            ),
+            "tls": self.env._(
+                "The store at %(url)s did not accept a secure (https://) connection. Check the "
+                "website URL: if the store's address starts with http://, type it so.",
+                url=url,
+            ),
+            "no_answer": self.env._(
+                "The store at %(url)s did not answer in time. It may be busy: try again in a "
+                "few minutes.",
+                url=url,
+            ),
+            "rate_limited": self.env._(
+                "The store at %(url)s refuses more requests for now (too many requests). Try "
+                "again in a few minutes, or lower the requests per second of this store.",
+                url=url,
+            ),
+            "server_error": self.env._(
+                "The store at %(url)s answered with a server error (HTTP %(status)s). Try "
+                "again later; if it lasts, contact Cartum's support.",
+                url=url,
+                status=error.status_code,
+            ),
+            "bad_json": self.env._(
+                "The store at %(url)s answered something that is not Cartum's API. Check the "
+                "website URL.",
+                url=url,
+            ),
+            "unsendable": self.env._(
+                "No request could be sent to %(url)s. Check the website URL.",
+                url=url,
+            ),
+        }
+        return messages.get(
+            error.reason,
+            self.env._(
+                "The connection to the store at %(url)s was dropped. Check the website URL, "
+                "and try again in a few minutes.",
+                url=url,
+            ),
+        )
 
     @api.model
     def _redirect_message(self, store, error):

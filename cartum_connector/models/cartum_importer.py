@@ -1,3 +1,4 @@
+import json
 import logging
 import random
 import time
@@ -12,7 +13,7 @@ from psycopg2 import errors as pg_errors
 from cartum_api import DIGEST_PREFIX, CartumError
 
 from .. import compat
-from .cartum_order_mapper import customer_key
+from .cartum_order_mapper import customer_key, part_key
 
 _logger = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class CartumImporter(models.AbstractModel):
         wrong ends the run as failed, with its reason: this method never raises.
         """
         starter = user or (self.env.user if trigger != "cron" else self.env["res.users"])
+        caller_env = self.env
         # What the run writes (failure reasons, chatter notes) is read by the store's people.
         self = self.with_context(lang=store.sudo()._message_lang())
         store = store.with_env(self.env).sudo()
@@ -87,7 +89,7 @@ class CartumImporter(models.AbstractModel):
             if commit:
                 run._notify_starter()
                 self.env.cr.commit()  # pylint: disable=invalid-commit
-            return run
+            return run.with_env(caller_env)
         try:
             run._close_interrupted_runs()
             self._import(run, commit, order_ids, created_between)
@@ -103,13 +105,14 @@ class CartumImporter(models.AbstractModel):
             if commit:
                 self._unlock_store(store)
         if not commit:
-            return run
+            # The caller's language: the screens the run opens in are the user's.
+            return run.with_env(caller_env)
         run._notify_starter()  # sent when the run's end is committed
         if run.state in ("done", "partial"):
             self._commit_progress(run, remaining=0)  # nothing left for the job
         else:
             self.env.cr.commit()  # pylint: disable=invalid-commit
-        return run
+        return run.with_env(caller_env)
 
     @api.model
     def _finish_stopped(self, run, error):
@@ -131,9 +134,12 @@ class CartumImporter(models.AbstractModel):
                 store_id,
                 Adapter._scrub(run.store_id, error),
             )
+            # What is wrong and what to check, in the store's language.
+            reason = Adapter._error_message(run.store_id, error)
         else:
             Adapter._log_failure(_logger, run.store_id, f"Cartum import of store {store_id} failed")
-        run._finish("failed", self.env._("The import stopped: %s", run._describe(error)))
+            reason = run._describe(error)
+        run._finish("failed", self.env._("The import stopped: %s", reason))
 
     def _import(self, run, commit, order_ids, created_between):
         if order_ids is not None:
@@ -649,6 +655,7 @@ class CartumImporter(models.AbstractModel):
         Mapper = self.env["cartum.order.mapper"]
         current = repair._cartum_parts()
         new_parts = []
+        changed = self.env["stock.move"].sudo()
         for key, quantity in Mapper._wanted_parts(order).items():
             move = current.pop(key, None)
             if move is None:
@@ -656,27 +663,45 @@ class CartumImporter(models.AbstractModel):
                 new_parts.append({**values, "repair_id": repair.id})
             elif move.product_uom_qty != quantity:
                 move.sudo().product_uom_qty = quantity
+                changed |= move
+        self._reserve_new_demand(changed)
         if new_parts:
             self.env["stock.move"].sudo().create(new_parts)
         for move in current.values():
             move.sudo().unlink()
 
     @api.model
+    def _reserve_new_demand(self, moves):
+        """Odoo unreserves a part whose demand went down, and keeps the old reservation of one
+        whose demand went up: either way the part is reserved again for its new demand (a part
+        already picked takes it as its quantity), so that ending the repair writes off Cartum's
+        quantities."""
+        moves = moves.filtered(lambda move: move.state not in ("draft", "done", "cancel"))
+        for move in moves.filtered("picked"):
+            move.quantity = move.product_uom_qty
+        moves.filtered(lambda move: not move.picked)._action_assign()
+
+    @api.model
     def _note_unapplied(self, repair, order):
-        """Parts are written off: say once in the chatter what changed in Cartum."""
+        """Parts are written off: say in the chatter what changed in Cartum, each change once,
+        from Cartum's previous quantity to its new one."""
         Mapper = self.env["cartum.order.mapper"]
         wanted = Mapper._wanted_parts(order)
-        current = {key: move.product_uom_qty for key, move in repair._cartum_parts().items()}
-        if wanted == current:
-            return
-        digest = repr(sorted(wanted.items()))
-        if digest == repair.cartum_unapplied_digest:
+        before = self._cartum_parts_before(repair)
+        changed = sorted(
+            key for key in set(wanted) | set(before) if before.get(key, 0.0) != wanted.get(key, 0.0)
+        )
+        if not changed:
             return
         rows = [
-            Markup("<li>%s: %s → %s</li>")
-            % (Mapper._part_label(key), current.get(key, 0.0), wanted.get(key, 0.0))
-            for key in sorted(set(wanted) | set(current))
-            if current.get(key, 0.0) != wanted.get(key, 0.0)
+            Markup("<li>%s</li>")
+            % self.env._(
+                "%(part)s: %(before)s before, %(after)s now",
+                part=Mapper._part_label(key),
+                before=Mapper._format_quantity(before.get(key, 0.0)),
+                after=Mapper._format_quantity(wanted.get(key, 0.0)),
+            )
+            for key in changed
         ]
         body = Markup("<p>%s</p><ul>%s</ul>") % (
             self.env._(
@@ -686,7 +711,25 @@ class CartumImporter(models.AbstractModel):
             Markup("").join(rows),
         )
         repair.message_post(body=body, subtype_xmlid="mail.mt_note")
-        repair.with_context(cartum_inbound=True).cartum_unapplied_digest = digest
+        noted = [[line_key, price, quantity] for (line_key, price), quantity in wanted.items()]
+        repair.with_context(cartum_inbound=True).cartum_unapplied_digest = json.dumps(sorted(noted))
+
+    @api.model
+    def _cartum_parts_before(self, repair):
+        """Cartum's parts as the last note said them, else as they were written off (the
+        parts' demand, which followed Cartum until then): {(line key, unit price): quantity}."""
+        try:
+            noted = json.loads(repair.cartum_unapplied_digest or "")
+        except ValueError:  # none yet, or noted before quantities were kept
+            noted = None
+        if isinstance(noted, list):
+            return {part_key(line_key, price): quantity for line_key, price, quantity in noted}
+        parts = {}
+        for move in repair.move_ids:
+            if move.cartum_line_key and move.repair_line_type == "add":
+                key = part_key(move.cartum_line_key, move.price_unit)
+                parts[key] = parts.get(key, 0.0) + move.product_uom_qty
+        return parts
 
     @api.model
     def _post_delivery(self, repair, order):

@@ -2,9 +2,11 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 from odoo import Command, api, fields, models
-from odoo.tools import plaintext2html
+from odoo.tools import formatLang, plaintext2html
 
 from cartum_api import html_to_text, phone_key
+
+from .. import compat
 
 # Product descriptions from Cartum are cut to this many characters.
 DESCRIPTION_LIMIT = 4000
@@ -362,6 +364,8 @@ class CartumOrderMapper(models.AbstractModel):
             "description_sale": html_to_text(description, DESCRIPTION_LIMIT) or False,
             "uom_id": units.id,
             "type": "consu",
+            # A line without an article is a service ("Diagnostics"): never counted in stock.
+            "is_storable": bool(line.article) and store.imported_parts == "storable",
             "list_price": catalog_price(catalog_product, line),
             "company_id": False,
         }
@@ -434,6 +438,16 @@ class CartumOrderMapper(models.AbstractModel):
     def _part_label(self, key):
         line_key_, price = key
         return f"{line_key_.removeprefix(TITLE_KEY_PREFIX)} @ {price:.2f}"
+
+    @api.model
+    def _format_quantity(self, quantity):
+        """A quantity as people read it, in the language of the context: 2, 1.5 (1,5)."""
+        precision = self.env["decimal.precision"].precision_get(compat.QUANTITY_PRECISION)
+        text = formatLang(self.env, quantity, digits=precision, grouping=True)
+        point = self.env["res.lang"]._get_data(code=self.env.lang or "en_US").decimal_point
+        if point and point in text:
+            text = text.rstrip("0").removesuffix(point)
+        return text
 
     @api.model
     def _skipped_lines_message(self, order):

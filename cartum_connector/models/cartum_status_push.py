@@ -4,6 +4,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from cartum_api import CartumError
+
 from .. import compat
 from .cartum_importer import TRANSIENT_DB_ERRORS
 
@@ -73,11 +75,15 @@ class CartumStatusPush(models.Model):
     def _enqueue(self, repairs):
         """Queue the Cartum status mapped to each repair's new state, if any and if new."""
         pushes = []
+        unmapped = {}
         for repair in repairs.sudo():
             mapping = repair.cartum_store_id.status_mapping_ids.filtered(
                 lambda m, state=repair.state: m.outbound_state == state
             )[:1]
-            if not mapping or mapping.cartum_status_code == repair.cartum_status_code:
+            if not mapping:
+                unmapped.setdefault(repair.cartum_store_id, []).append(repair)
+                continue
+            if mapping.cartum_status_code == repair.cartum_status_code:
                 continue
             pushes.append(
                 {
@@ -88,6 +94,7 @@ class CartumStatusPush(models.Model):
                     "repair_state": repair.state,
                 }
             )
+        self._note_nothing_sent(unmapped)
         if not pushes:
             return self.browse()
         # Only the newest state matters: an older push still waiting is not sent.
@@ -98,6 +105,23 @@ class CartumStatusPush(models.Model):
         # Sent by the scheduled job, started right after this transaction commits.
         self.env.ref("cartum_connector.ir_cron_cartum_status_push").sudo()._trigger()
         return created
+
+    @api.model
+    def _note_nothing_sent(self, repairs_by_store):
+        """A state no Cartum status is mapped to sends nothing: the chatter says so, in the
+        store's language, so that nobody waits for Cartum to follow."""
+        for store, repairs in repairs_by_store.items():
+            store = store.with_context(lang=store._message_lang())
+            bodies = {
+                repair.id: store.env._(
+                    "Nothing was sent to Cartum: no Cartum status is mapped to %(state)s in "
+                    "the status mapping of %(store)s.",
+                    state=repair.with_env(store.env)._cartum_state_label(repair.state),
+                    store=store.name,
+                )
+                for repair in repairs
+            }
+            self.env["repair.order"].sudo().browse(bodies)._message_log_batch(bodies=bodies)
 
     @api.model
     def _cancel_for_cartum_change(self, repair, mapping):
@@ -164,6 +188,11 @@ class CartumStatusPush(models.Model):
                     store_pushes._send_to_store(store)
             except TRANSIENT_DB_ERRORS as error:
                 _logger.info("Cartum store %s: pushes collided (%s), next round", store.id, error)
+            except CartumError as error:  # the store could not be reached: it says what to check
+                _logger.warning("Cartum store %s: pushes failed: %s", store.id, error)
+                store_pushes._retry_later(
+                    store_pushes.env["cartum.adapter"]._error_message(store, error)
+                )
             except Exception as error:  # the job never raises: the batch waits and says why
                 Adapter = self.env["cartum.adapter"]
                 Adapter._log_failure(_logger, store, f"Cartum store {store.id}: pushes failed")

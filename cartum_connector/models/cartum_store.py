@@ -1,8 +1,10 @@
 import logging
 import string
+from collections import Counter
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+import babel
 import pytz
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -189,6 +191,16 @@ class CartumStore(models.Model):
         help="After a repair's parts are written off, its Cartum order is still read for this "
         "many days: a change made in Cartum is then noted in the chatter, not applied.",
     )
+    imported_parts = fields.Selection(
+        [("storable", "Tracked in stock"), ("consumable", "Not tracked (consumables)")],
+        string="New Products From Cartum",
+        required=True,
+        default="storable",
+        help="Products the import creates for lines with an article are tracked in stock, so "
+        "that a repair's parts are reserved and written off from the stock count; or they are "
+        "consumables, never counted. A line without an article (a service such as "
+        "Diagnostics) is never tracked.",
+    )
     update_product_data = fields.Boolean(
         string="Cartum updates product names and sale prices",
         help="When on, the product refresh also writes Cartum's current title (in the import "
@@ -233,10 +245,16 @@ class CartumStore(models.Model):
     )
     connection_message = fields.Text(readonly=True, copy=False)
     status_mapping_ids = fields.One2many("cartum.status.mapping", "store_id", copy=False)
+    states_sending_nothing = fields.Char(
+        compute="_compute_states_sending_nothing",
+        help="Repair states no Cartum status is mapped to: a repair entering them sends nothing.",
+    )
     sync_run_ids = fields.One2many("cartum.sync.run", "store_id", string="Sync Runs")
     repair_count = fields.Integer(compute="_compute_repair_count")
     open_failure_count = fields.Integer(compute="_compute_dashboard")
+    open_failures_label = fields.Char(string="Open Failures", compute="_compute_dashboard")
     pending_push_count = fields.Integer(compute="_compute_dashboard")
+    pending_pushes_label = fields.Char(string="Pending Pushes", compute="_compute_dashboard")
     imported_today_count = fields.Integer(string="Imported Today", compute="_compute_dashboard")
     imported_week_count = fields.Integer(string="Imported in 7 Days", compute="_compute_dashboard")
     last_sync_at = fields.Datetime(string="Last Sync", compute="_compute_dashboard")
@@ -313,6 +331,8 @@ class CartumStore(models.Model):
             store.last_run_message = last_run.message
             store.open_failure_count = failures.get(store, 0)
             store.pending_push_count = pushes.get(store, 0)
+            store.open_failures_label = store._open_failures_label(store.open_failure_count)
+            store.pending_pushes_label = store._pending_pushes_label(store.pending_push_count)
             store.imported_today_count = sum(
                 count for s, day, count in imported if s == store and day >= today
             )
@@ -364,9 +384,56 @@ class CartumStore(models.Model):
         self.invalidate_recordset(["import_requested_by"])
         return self.env["res.users"].browse(requests[-1][1] if requests else []).exists()
 
+    def _plural(self, count, forms):
+        """The text of ``forms`` ({CLDR plural category: text}) that the language of the
+        context uses for ``count``: English "1 failure, 2 failures", Ukrainian "1 збій,
+        2 збої, 5 збоїв". Odoo's translations have no plural forms: a category other than
+        one and other is a term of its own, "few|…", whose prefix is dropped."""
+        try:
+            category = babel.Locale.parse(self.env.lang or "en_US").plural_form(count)
+        except (ValueError, babel.UnknownLocaleError):
+            category = "one" if count == 1 else "other"
+        text = forms.get(category) or forms["other"]
+        return text.split("|", 1)[-1]
+
+    def _open_failures_label(self, count):
+        return self._plural(
+            count,
+            {
+                "one": self.env._("%(count)s open failure", count=count),
+                "few": self.env._("few|%(count)s open failures", count=count),
+                "many": self.env._("many|%(count)s open failures", count=count),
+                "other": self.env._("%(count)s open failures", count=count),
+            },
+        )
+
+    def _pending_pushes_label(self, count):
+        return self._plural(
+            count,
+            {
+                "one": self.env._("%(count)s pending push", count=count),
+                "few": self.env._("few|%(count)s pending pushes", count=count),
+                "many": self.env._("many|%(count)s pending pushes", count=count),
+                "other": self.env._("%(count)s pending pushes", count=count),
+            },
+        )
+
+    @api.depends("status_mapping_ids.outbound_state")
+    @api.depends_context("lang")
+    def _compute_states_sending_nothing(self):
+        states = self.env["cartum.status.mapping"]._repair_states()
+        for store in self:
+            sent = set(store.status_mapping_ids.mapped("outbound_state"))
+            store.states_sending_nothing = (
+                ", ".join(label for state, label in states if state not in sent)
+                if store.status_mapping_ids
+                else False
+            )
+
     @api.depends("available_languages")
+    @api.depends_context("lang")
     def _compute_available_languages_names(self):
-        names = dict(CARTUM_LANGUAGES)
+        names = dict(self._fields["import_language"]._description_selection(self.env))
         for store in self:
             codes = [code for code in (store.available_languages or "").split(",") if code]
             store.available_languages_names = ", ".join(names.get(code, code) for code in codes)
@@ -621,14 +688,43 @@ class CartumStore(models.Model):
     def _cron_sync(self):
         """The store's scheduled job. It never raises, so that Odoo never switches it off: a
         run that fails ends as failed in the sync log, with its reason."""
-        # A store never connected waits for its Test Connection, which starts the first import.
-        for store in self.sudo().filtered(
-            lambda s: s.active and not s.sync_paused and s.connection_state != "untested"
-        ):
+        for store in self.sudo().filtered(lambda s: s.active and not s.sync_paused):
             starter = store._take_import_request()
+            # A store never tested is tested first: wrong settings stop it there, with what
+            # to fix, instead of a first import failing on them.
+            if store.connection_state == "untested" and not store._test_before_first_run(starter):
+                continue
             self.env["cartum.importer"]._run(
                 store, trigger="manual" if starter else "cron", commit=True, user=starter
             )
+
+    def _test_before_first_run(self, starter):
+        """Test the connection of a store never tested; if it fails, record why in the sync
+        log, in the store's language, and return False."""
+        store = self.with_context(lang=self._message_lang())
+        message, level = store.env["cartum.adapter"]._check_connection(store)
+        store.write(
+            {
+                "connection_state": "ok" if level != "danger" else "error",
+                "connection_message": message,
+            }
+        )
+        if level != "danger":
+            return True
+        run = store.env["cartum.sync.run"].create(
+            {"store_id": store.id, "trigger": "first", "user_id": starter.id}
+        )
+        run._finish(
+            "failed",
+            store.env._(
+                "Not imported: the connection test failed. %(reason)s Then press Test "
+                "Connection on the store.",
+                reason=message,
+            ),
+        )
+        run._notify_starter()
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+        return False
 
     @api.model
     def _cron_refresh_products(self):
@@ -667,9 +763,22 @@ class CartumStore(models.Model):
 
     def _message_lang(self):
         """The language of what the connector writes for this store (failure reasons, chatter
-        notes): its first responsible user's, or else its company's, when installed."""
+        notes), when installed: its first responsible user's; else its company's, unless that
+        is Odoo's default English; else the one most of the store's Cartum administrators use;
+        else English."""
         installed = {code for code, _name in self.env["res.lang"].get_installed()}
-        candidates = [*self.responsible_user_ids.mapped("lang"), self.company_id.partner_id.lang]
+        company_lang = self.company_id.partner_id.lang
+        admins = (
+            self.env.ref("cartum_connector.group_cartum_manager")
+            .sudo()[compat.USER_IDS]
+            .filtered(lambda user: not user.share and self.company_id in user.company_ids)
+        )
+        admin_langs = Counter(lang for lang in admins.sorted("id").mapped("lang") if lang)
+        candidates = [
+            *self.responsible_user_ids.mapped("lang"),
+            company_lang if company_lang != "en_US" else None,
+            *(lang for lang, _count in admin_langs.most_common()),
+        ]
         return next((lang for lang in candidates if lang in installed), "en_US")
 
     def _admin_order_url(self, order_id, store_url=None):
@@ -738,7 +847,11 @@ class CartumStore(models.Model):
                 )
             )
         self._request_import()
-        return self.action_view_sync_runs()
+        action = self.action_view_sync_runs()
+        # The list reloads until the job's run shows: one newer than the last run now.
+        last_run = self.env["cartum.sync.run"].search([("store_id", "=", self.id)], limit=1)
+        action["context"] = {**action["context"], "cartum_run_awaited_after": last_run.id or 0}
+        return action
 
     def action_refresh_products(self):
         """Re-read from Cartum the catalog data of the store's linked products."""

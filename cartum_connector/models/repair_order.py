@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import format_datetime, format_time
 
 from .. import compat
 from .cartum_order_mapper import part_key
@@ -143,6 +144,15 @@ class RepairOrder(models.Model):
         for repair in self:
             repair.cartum_parts_locked = bool(repair.cartum_store_id) and not allowed
 
+    @api.model
+    def fields_get(self, allfields=None, attributes=None):
+        # The store's name is only the Store column's link to Cartum: Add Custom Group offers
+        # the store once, by Store.
+        fields = super().fields_get(allfields, attributes)
+        if fields.get("cartum_store_name", {}).get("groupable"):
+            fields["cartum_store_name"]["groupable"] = False
+        return fields
+
     # -- status push: every state change, whatever made it --------------------------------------
 
     @api.model_create_multi
@@ -211,11 +221,21 @@ class RepairOrder(models.Model):
             return super().action_unreserve()
 
     def copy(self, default=None):
-        self.filtered("cartum_store_id")._cartum_check_parts_permission()
+        self.filtered("cartum_store_id")._cartum_check_parts_permission(
+            self.env._(
+                "Only users with the permission “Can add products without deduction” can "
+                "duplicate repair orders from Cartum."
+            )
+        )
         return super().copy(default)
 
     def unlink(self):
-        self.filtered("cartum_store_id")._cartum_check_parts_permission()
+        self.filtered("cartum_store_id")._cartum_check_parts_permission(
+            self.env._(
+                "Only users with the permission “Can add products without deduction” can "
+                "delete repair orders from Cartum."
+            )
+        )
         return super().unlink()
 
     def _cartum_check_link_write(self, field_names):
@@ -268,18 +288,37 @@ class RepairOrder(models.Model):
             self.action_repair_start()
         elif target == "done":
             self.filtered(lambda repair: repair.state != "under_repair").action_repair_start()
+            self._cartum_use_demanded_parts()
             self.action_repair_end()
         else:
             self.action_repair_cancel()
 
+    def _cartum_use_demanded_parts(self):
+        """Cartum says the order is done: its parts were used as ordered. Parts nobody picked
+        are written off at their demand, also beyond the stock Odoo counts, where Odoo would
+        cancel the parts it could not reserve."""
+        parts = self.move_ids.filtered(
+            lambda move: (
+                move.repair_line_type == "add"
+                and move.state not in ("draft", "done", "cancel")
+                and not move.picked
+                and move.quantity != move.product_uom_qty
+            )
+        )
+        for move in parts:
+            move.quantity = move.product_uom_qty
+
     # -- manual refresh ---------------------------------------------------------------------
 
-    def _cartum_check_parts_permission(self):
+    def _cartum_check_parts_permission(self, refusal=None):
+        """Refuse, with ``refusal`` (by default: about parts and refreshes), users without
+        the parts permission."""
         # No repair order from Cartum (copy/unlink pass only those): nothing to check.
         if not self or self.env.su or self.env.user.has_group(PARTS_GROUP):
             return
         raise AccessError(
-            self.env._(
+            refusal
+            or self.env._(
                 "Only users with the permission “Can add products without deduction” can "
                 "change the parts of repair orders from Cartum or refresh them."
             )
@@ -331,18 +370,21 @@ class RepairOrder(models.Model):
             )
         lines += reasons.mapped("reason")
         today = fields.Date.context_today(self)
+        tz = self.env.context.get("tz") or self.env.user.tz or "UTC"
         for repair in skipped:
             if repair.cartum_last_refresh:
-                available = fields.Datetime.context_timestamp(
-                    self, repair.cartum_last_refresh + REFRESH_INTERVAL
-                )
-                time_format = "%H:%M" if available.date() == today else "%Y-%m-%d %H:%M"
+                available = repair.cartum_last_refresh + REFRESH_INTERVAL
+                # The user's time, with the date when it is not today, in their language.
+                if fields.Datetime.context_timestamp(self, available).date() == today:
+                    when = format_time(self.env, available, tz=tz, time_format="short")
+                else:
+                    when = format_datetime(self.env, available, tz=tz, dt_format="short")
                 lines.append(
                     self.env._(
                         "Skipped %(order)s: refreshed less than 10 minutes ago; it can be "
                         "refreshed again at %(time)s.",
                         order=repair.display_name,
-                        time=available.strftime(time_format),
+                        time=when,
                     )
                 )
             else:

@@ -112,6 +112,15 @@ class CartumCase(CartumSetup, TransactionCase):
         # 18.0 raises what the job raised; 19.0 returns it as an error to display.
         self.assertIs(done, True, "the store's job raised")
 
+    def stock_parts(self, repair, quantity=10):
+        """Put ``quantity`` of each of the repair's parts in stock (the import makes tracked
+        products), and reserve them."""
+        for product in repair.move_ids.product_id.filtered("is_storable"):
+            self.env["stock.quant"]._update_available_quantity(
+                product, repair.location_id, quantity
+            )
+        repair.move_ids.filtered(lambda move: move.state != "draft")._action_assign()
+
     def parts_of(self, repair):
         """{article: (quantity, unit price)} of the repair's live parts from Cartum."""
         return {

@@ -119,14 +119,13 @@ class TestImport(CartumCase):
     def test_scheduled_job_commits_page_by_page(self):
         for _number in range(150):  # two pages of new orders
             self.shop.add_order(lines=[("DSP-IP13", 1)], phone="0671234567")
-        self.store._cron_sync()
-        self.assertFalse(self.store.sync_run_ids, "a store never connected waits")
-        self.store.action_test_connection()
-        self.assertEqual(self.store.connection_state, "ok")
+        self.assertEqual(self.store.connection_state, "untested")
         # The job's commits become savepoint releases on a test cursor over this transaction.
         with compat.registry_test_mode(self), self.registry.cursor() as job_cr:
             job_env = self.env(cr=job_cr)
             job_env["cartum.store"].browse(self.store.id)._cron_sync()
+        # A store never tested is tested first by its job, then imported.
+        self.assertEqual(self.store.connection_state, "ok")
         run = self.store.sync_run_ids
         self.assertEqual((run.trigger, run.state, run.imported_count), ("first", "done", 156))
         self.assertTrue(self.store.import_cursor)
@@ -378,6 +377,7 @@ class TestRefreshAndParts(CartumCase):
 
     def test_change_after_write_off_is_noted_once_not_applied(self):
         repair = self.repair_of(1001)
+        self.stock_parts(repair)
         repair.action_repair_start()
         repair.action_repair_end()
         self.assertEqual(repair.state, "done")
@@ -485,6 +485,7 @@ class TestAfterWriteOff(CartumCase):
     def test_change_after_write_off_and_final_status_is_noted(self):
         self.run_import()
         repair = self.repair_of(1001)
+        self.stock_parts(repair)
         repair.action_repair_start()
         repair.action_repair_end()  # Odoo pushes Delivered
         self.env["cartum.status.push"]._cron_send_pending()
@@ -652,5 +653,143 @@ class TestConnectorLanguage(CartumCaseInLanguages):
         not_found = self.import_numbers_run("9999")
         self.assertEqual(not_found.failure_ids.reason, "Замовлення 9999 не знайдено в Cartum.")
 
+    def test_connector_text_in_the_administrators_language_without_company_language(self):
+        """No responsible user, and the company in Odoo's default English: the language of
+        the store's Cartum administrators."""
+        self.store.responsible_user_ids = False
+        self.assertEqual(self.company.partner_id.lang, "en_US")
+        self.env.ref("base.user_admin").lang = "uk_UA"
+        self.manager.lang = "uk_UA"
+        self.shop.add_order(lines=[("DSP-IP13", 1)], currency="USD")
+        run = self.run_import()
+        self.assertIn("у валюті USD", run.failure_ids.reason)
+        repair = self.repair_of(1006)
+        repair.action_validate()
+        self.send_pending()
+        self.assertTrue(self.notes(repair, "Статус надіслано в Cartum"))
+
+    def test_the_screens_a_click_opens_keep_the_user_language(self):
+        """The store writes in Ukrainian; a Spanish administrator's import opens its run in
+        Spanish."""
+        self.store.responsible_user_ids = False
+        self.company.partner_id.lang = "uk_UA"
+        self.manager.lang = "es_ES"
+        wizard = (
+            self.env["cartum.import.wizard"]
+            .with_user(self.manager)
+            .with_context(lang="es_ES")
+            .create({"store_id": self.store.id, "order_numbers": "1001 9999"})
+        )
+        action = wizard.action_import()
+        self.assertEqual(action["context"]["lang"], "es_ES")
+        run = self.env["cartum.sync.run"].browse(action["res_id"])
+        self.assertEqual(run.failure_ids.reason, "Замовлення 9999 не знайдено в Cartum.")
+        failure_action = (
+            run.failure_ids.with_user(self.manager).with_context(lang="es_ES").action_retry()
+        )
+        self.assertEqual(failure_action["context"]["lang"], "es_ES")
+
+    def test_a_refresh_wait_past_midnight_reads_as_the_user_writes_dates(self):
+        self.run_import()
+        repair = self.repair_of(1001)
+        # Refreshed "tomorrow" (a clock ahead): the wait ends on another day than today.
+        repair.cartum_last_refresh = fields.Datetime.now() + timedelta(days=1)
+        user_repair = repair.with_user(self.parts_user).with_context(lang="uk_UA", tz="Europe/Kyiv")
+        message = user_repair.action_cartum_refresh()["params"]["message"]
+        self.assertIn("WEB-1001", message)
+        self.assertRegex(message, r"\d{2}\.\d{2}\.\d{2}, \d{2}:\d{2}")
+        self.assertNotRegex(message, r"\d{4}-\d{2}-\d{2}")
+
     def import_numbers_run(self, numbers):
         return self.env["cartum.importer"]._run(self.store, trigger="import", order_ids=[numbers])
+
+
+@tagged("post_install", "-at_install")
+class TestWriteOffFollowsCartum(CartumCase):
+    """Order 1002 (Confirmed): 2 batteries BAT-SM-A52 at 780.00, 2 services SRV-BATTERY at
+    300.00, in stock."""
+
+    def setUp(self):
+        super().setUp()
+        self.run_import()
+        self.repair = self.repair_of(1002)
+        self.stock_parts(self.repair)
+
+    def parts(self):
+        """{article: (demand, quantity, state)} of the repair's parts."""
+        return {
+            move.cartum_article: (move.product_uom_qty, move.quantity, move.state)
+            for move in self.repair.move_ids
+            if move.repair_line_type == "add"
+        }
+
+    def change_in_cartum(self, **quantities):
+        for article, quantity in quantities.items():
+            self.shop.set_line_quantity(1002, article.replace("_", "-"), quantity)
+        self.run_import()
+
+    def test_a_quantity_changed_in_cartum_is_written_off_as_cartum_says(self):
+        self.assertEqual(self.repair.state, "confirmed")
+        self.repair.action_repair_start()
+        self.change_in_cartum(BAT_SM_A52=1, SRV_BATTERY=3)  # one down, one up
+        # Reserved as Cartum now says: End Repair asks nothing (no "difference between the
+        # initial demand and the actual quantity").
+        self.assertEqual(
+            self.parts(),
+            {"BAT-SM-A52": (1.0, 1.0, "assigned"), "SRV-BATTERY": (3.0, 3.0, "assigned")},
+        )
+        self.assertFalse(self.repair.has_uncomplete_moves)
+        self.repair.action_repair_end()
+        self.assertEqual(
+            self.parts(), {"BAT-SM-A52": (1.0, 1.0, "done"), "SRV-BATTERY": (3.0, 3.0, "done")}
+        )
+
+    def test_cartum_done_writes_off_its_quantities_beyond_the_stock_count(self):
+        """Cartum says the order is delivered: its parts were used as ordered, also when Odoo
+        counts fewer in stock than Cartum's quantity."""
+        self.change_in_cartum(SRV_BATTERY=12)  # 10 in stock
+        self.shop.set_status(1002, 3)  # Delivered: Repaired
+        self.run_import()
+        self.assertEqual(self.repair.state, "done")
+        self.assertEqual(
+            self.parts(), {"BAT-SM-A52": (2.0, 2.0, "done"), "SRV-BATTERY": (12.0, 12.0, "done")}
+        )
+
+    def test_changes_after_the_write_off_are_noted_once_from_cartums_previous_value(self):
+        self.repair.action_repair_start()
+        self.repair.action_repair_end()
+
+        def notes():
+            return self.repair.message_ids.filtered(
+                lambda message: "were not applied" in (message.body or "")
+            ).sorted("id")
+
+        self.change_in_cartum(BAT_SM_A52=1)
+        self.assertEqual(len(notes()), 1)
+        self.assertIn("BAT-SM-A52 @ 780.00: 2 before, 1 now", notes().body)
+        self.assertNotIn("SRV-BATTERY", notes().body)
+        # Another line changes: the new note names it alone, from Cartum's 2.
+        self.change_in_cartum(SRV_BATTERY=3)
+        second = notes()[-1]
+        self.assertEqual(len(notes()), 2)
+        self.assertIn("SRV-BATTERY @ 300.00: 2 before, 3 now", second.body)
+        self.assertNotIn("BAT-SM-A52", second.body)
+        # Read again unchanged: nothing more. The battery back to 2: from 1, as noted.
+        self.run_import()
+        self.assertEqual(len(notes()), 2)
+        self.change_in_cartum(BAT_SM_A52=2)
+        self.assertIn("BAT-SM-A52 @ 780.00: 1 before, 2 now", notes()[-1].body)
+        # The parts stay as written off.
+        self.assertEqual(
+            self.parts(), {"BAT-SM-A52": (2.0, 2.0, "done"), "SRV-BATTERY": (2.0, 2.0, "done")}
+        )
+
+    def test_quantities_read_as_people_write_them(self):
+        Mapper = self.env["cartum.order.mapper"]
+        self.env["res.lang"]._activate_lang("uk_UA")
+        self.assertEqual(
+            [Mapper._format_quantity(quantity) for quantity in (0.0, 2.0, 1.5, 1234.0)],
+            ["0", "2", "1.5", "1,234"],
+        )
+        ukrainian = Mapper.with_context(lang="uk_UA")
+        self.assertEqual(ukrainian._format_quantity(1.5), "1,5")

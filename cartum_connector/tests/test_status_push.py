@@ -47,6 +47,24 @@ class TestStatusPush(CartumCase):
         self.assertEqual(refused.cartum_status_code, 1)
         self.assertIn("Cartum refused", other.message_ids[0].body)
 
+    def test_a_state_without_cartum_status_says_so_once(self):
+        """Start Repair with the default mapping: Under Repair has no Cartum status."""
+        repair = self.repair_of(1006)
+        repair.action_validate()
+
+        def nothing_sent():
+            return repair.message_ids.filtered(
+                lambda message: "Nothing was sent to Cartum" in (message.body or "")
+            )
+
+        self.assertFalse(nothing_sent())
+        repair.action_repair_start()
+        self.assertEqual(len(nothing_sent()), 1)
+        self.assertIn("no Cartum status is mapped to Under Repair", nothing_sent().body)
+        self.assertFalse(self.Push.search([("repair_state", "=", "under_repair")]))
+        repair.action_repair_end()  # Repaired sends Delivered: no such note
+        self.assertEqual(len(nothing_sent()), 1)
+
     def test_push_leaves_through_its_job_triggered_by_the_change(self):
         push_job = self.env.ref("cartum_connector.ir_cron_cartum_status_push")
         Trigger = self.env["ir.cron.trigger"]

@@ -101,7 +101,11 @@ class TestStoreConnectionAndButtons(CartumCase):
 
         self.store.url = "http://127.0.0.1:9"
         self.env["cartum.adapter"]._client(self.store).backoff_base = 0.01
-        self.assertIn("cannot be reached", test_connection()[1])
+        self.assertEqual(
+            test_connection()[1],
+            "The store at http://127.0.0.1:9 refused the connection. Check the website URL "
+            "(its address and port), and that the store is online.",
+        )
 
     def test_test_connection_says_the_first_import_started(self):
         store = self.store.with_user(self.manager)
@@ -180,6 +184,11 @@ class TestStoreConnectionAndButtons(CartumCase):
         )
         self.assertFalse(self.shop.requests, "the click itself does not wait on Cartum")
         self.assertEqual(self.store.import_requested_by, self.manager)
+        # The list waits for a run newer than the store's last one: the job's.
+        self.assertEqual(action["context"]["cartum_run_awaited_after"], 0)
+        run = self.run_import()
+        action = self.store.with_user(self.manager).action_import_now()
+        self.assertEqual(action["context"]["cartum_run_awaited_after"], run.id)
 
     def test_import_now_on_a_store_not_connected_says_why(self):
         """After a change of its credentials the store is "not tested": its job imports nothing,
@@ -192,3 +201,120 @@ class TestStoreConnectionAndButtons(CartumCase):
             self.store.with_user(self.manager).action_import_now()
         self.assertEqual(self.env["ir.cron.trigger"].search_count([]), triggers)
         self.assertFalse(self.store.import_requested_by)
+
+    def test_a_store_never_tested_is_tested_before_its_first_import(self):
+        """Saved with a wrong password and the sync on: its job tests it first, and the sync
+        log says what to fix, in whole sentences, instead of a failed import."""
+        self.shop.password = "not-the-one-saved"
+        self.assertEqual(self.store.connection_state, "untested")
+        self.store.with_user(self.manager)._request_import()
+        self.run_store_job()
+        self.env.invalidate_all()
+        run = self.store.sync_run_ids
+        self.assertEqual((run.state, run.trigger, run.user_id), ("failed", "first", self.manager))
+        self.assertEqual(
+            run.message,
+            "Not imported: the connection test failed. The store refused the login demo-api. "
+            "Check the API login and password (Settings > Users in the store's admin). Then "
+            "press Test Connection on the store.",
+        )
+        self.assertEqual(self.store.connection_state, "error")
+        self.assertFalse(self.env["repair.order"].search([("cartum_store_id", "=", self.store.id)]))
+        # Fixed, the job imports (a store already tested is not tested again first).
+        self.shop.password = "demo-secret"
+        self.run_store_job()
+        self.env.invalidate_all()
+        self.assertEqual(self.store.sync_run_ids[0].state, "done")
+        self.assertTrue(self.repair_of(1001))
+
+    def test_available_languages_and_dashboard_counts_in_the_user_language(self):
+        self.env["res.lang"]._activate_lang("uk_UA")
+        self.env["ir.module.module"].search(
+            [("name", "=", "cartum_connector")]
+        )._update_translations(["uk_UA"])
+        self.store.action_test_connection()
+        self.assertEqual(self.store.available_languages_names, "English, Ukrainian")
+        ukrainian = self.store.with_context(lang="uk_UA")
+        self.assertEqual(ukrainian.available_languages_names, "Англійська, Українська")
+        self.assertEqual(
+            [self.store._open_failures_label(count) for count in (0, 1, 2, 5)],
+            ["0 open failures", "1 open failure", "2 open failures", "5 open failures"],
+        )
+        self.assertEqual(
+            [ukrainian._open_failures_label(count) for count in (1, 2, 5, 21)],
+            ["1 відкритий збій", "2 відкриті збої", "5 відкритих збоїв", "21 відкритий збій"],
+        )
+        self.assertEqual(
+            [ukrainian._pending_pushes_label(count) for count in (1, 3, 11)],
+            ["1 статус в черзі", "3 статуси в черзі", "11 статусів в черзі"],
+        )
+        self.assertEqual(self.store.pending_pushes_label, "0 pending pushes")
+
+    def test_the_store_form_says_which_repair_states_send_nothing(self):
+        self.store.action_test_connection()
+        # The demo store: New, Processing, Delivered, Canceled, Shipping and a custom status.
+        self.assertEqual(self.store.states_sending_nothing, "Under Repair")
+
+    def test_add_custom_group_offers_the_store_once(self):
+        views = self.env["repair.order"].get_views([(False, "list"), (False, "search")])
+        fields = views["models"]["repair.order"]["fields"]
+        groupable = [name for name, field in fields.items() if field.get("groupable")]
+        self.assertIn("cartum_store_id", groupable)
+        self.assertNotIn("cartum_store_name", groupable)
+
+    def test_inventory_users_have_no_store_menu_nor_new_button(self):
+        menus = self.env["ir.ui.menu"].with_user(self.repair_user)._visible_menu_ids()
+        for xmlid in ("cartum_store_menu", "cartum_sync_run_menu", "cartum_sync_failure_menu"):
+            self.assertNotIn(self.env.ref(f"cartum_connector.{xmlid}").id, menus, xmlid)
+        views = (
+            self.env["cartum.store"]
+            .with_user(self.repair_user)
+            .get_views([(False, "kanban"), (False, "list"), (False, "form")])["views"]
+        )
+        for view_type, view in views.items():
+            self.assertRegex(view["arch"], r'^<\w+[^>]* create="(0|false|False)"', view_type)
+
+
+@tagged("post_install", "-at_install")
+class TestConnectionErrorsInTheUserLanguage(CartumCase):
+    def test_connection_errors_are_whole_sentences_in_the_store_language(self):
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.env["ir.module.module"].search(
+            [("name", "=", "cartum_connector")]
+        )._update_translations(["es_ES"])
+        self.manager.lang = "es_ES"
+        store = self.store.with_user(self.manager).with_context(lang="es_ES")
+        # Typed without https://, the address of a store served over http only.
+        store.url = self.sandbox.base_url.removeprefix("http://")
+        self.assertTrue(store.url.startswith("https://"))
+        message = store.action_test_connection()["params"]["message"]
+        self.assertEqual(
+            message,
+            f"La tienda en {store.url} no aceptó una conexión segura (https://). Revise la URL "
+            "del sitio web: si la dirección de la tienda empieza por http://, escríbala así.",
+        )
+        # Cartum refusing the request, or answering something else than its API.
+        store.url = self.sandbox.base_url
+        self.env["cartum.adapter"]._client(self.store).backoff_base = 0.01
+        self.shop.faults.fail_next(1, status=403)
+        self.assertEqual(
+            store.action_test_connection()["params"]["message"],
+            f"La tienda en {store.url} rechazó la solicitud de la API (HTTP 403). Revise la URL "
+            "del sitio web y los permisos del usuario de la API en la administración de la "
+            "tienda.",
+        )
+        self.shop.faults.garbage_next(2)
+        message = store.action_test_connection()["params"]["message"]
+        self.assertIn("respondió algo que no es la API de Cartum", message)
+        store.url = "http://127.0.0.1:9"
+        self.env["cartum.adapter"]._client(self.store).backoff_base = 0.01
+        message = store.action_test_connection()["params"]["message"]
+        self.assertTrue(message.startswith("La tienda en http://127.0.0.1:9 rechazó"), message)
+        self.assertNotRegex(message, "auth|attempt|refused")
+        # A scheduled import that cannot reach the store says it too, in the store's language.
+        run = self.run_import()
+        self.assertEqual(run.state, "failed")
+        self.assertTrue(
+            run.message.startswith("La importación se detuvo: La tienda en"), run.message
+        )
+        self.assertNotRegex(run.message, "auth|attempt|refused")

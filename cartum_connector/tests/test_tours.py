@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta
 
 from odoo import fields
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from cartum_sandbox import CartumSandbox
 
@@ -196,19 +196,31 @@ class TestCartumTours(CartumSetup, HttpCase):
             timeout=180,
         )
 
-    def test_spanish_tour(self):
-        """The dashboard card and a not-found order in Spanish, the store's language (its
-        responsible user's), on a 1440-pixel screen."""
-        self.env["res.lang"]._activate_lang("es_ES")
+    def language_tour(self, lang, tour):
+        """The dashboard, Import Orders… and a connection error in ``lang``, the admin's,
+        on a 1440-pixel screen; the demo shop writes in English, its responsible user's
+        language."""
+        self.env["res.lang"]._activate_lang(lang)
         self.env["ir.module.module"].search(
             [("name", "=", "cartum_connector")]
-        )._update_translations(["es_ES"])
-        self.admin.lang = "es_ES"
-        self.start_tour(
-            "/odoo/action-cartum_connector.cartum_store_action",
-            "cartum_spanish_tour",
-            login="admin",
-            timeout=120,
+        )._update_translations([lang])
+        self.admin.lang = lang
+        self.store.responsible_user_ids = new_test_user(
+            self.env, "english_clerk", groups="stock.group_stock_user", lang="en_US"
         )
+        second_url = self.second_store.url
+        self.start_tour(
+            "/odoo/action-cartum_connector.cartum_store_action", tour, login="admin", timeout=180
+        )
+        self.env.invalidate_all()
         failure = self.env["cartum.sync.failure"].search([("external_id", "=", "9999")])
-        self.assertEqual(failure.reason, "El pedido 9999 no se encontró en Cartum.")
+        self.assertEqual(failure.reason, "Order 9999 was not found in Cartum.")
+        # Typed without http://, saved as https://: the store, served over http, is in error.
+        self.assertEqual(self.second_store.url, second_url.replace("http://", "https://"))
+        self.assertEqual(self.second_store.connection_state, "error")
+
+    def test_spanish_tour(self):
+        self.language_tour("es_ES", "cartum_spanish_tour")
+
+    def test_ukrainian_tour(self):
+        self.language_tour("uk_UA", "cartum_ukrainian_tour")

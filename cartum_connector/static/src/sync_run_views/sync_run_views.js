@@ -33,10 +33,15 @@ function useRefreshWhileRunning(isRunning, reload) {
 export class CartumSyncRunListController extends ListController {
     setup() {
         super.setup();
+        // Import Now opens the list before its job has started the run: the list reloads
+        // until a run newer than the last one at the click shows.
+        const awaitedAfter = this.props.context.cartum_run_awaited_after;
         useRefreshWhileRunning(
             () =>
                 !this.model.root.isGrouped &&
-                this.model.root.records.some((record) => record.data.state === "running"),
+                (this.model.root.records.some((record) => record.data.state === "running") ||
+                    (awaitedAfter !== undefined &&
+                        !this.model.root.records.some((record) => record.resId > awaitedAfter))),
             () => this.model.root.load()
         );
     }

@@ -97,6 +97,52 @@ function listTotal(fieldName, total) {
     };
 }
 
+/* The card's menu toggle (top right, shown on hover) is clear of the connection badge: the
+ * menu is the only way to Import Orders… and Refresh Products from the dashboard. */
+function cardMenuClearOfBadge(card) {
+    return {
+        content: `the menu of ${card} is not under its Connected badge`,
+        trigger: `${card} .o_field_widget[name=connection_state]`,
+        run() {
+            // Shown on hover only, the toggle has its place in the card all the same.
+            const record = this.anchor.closest(".o_kanban_record");
+            const menu = record.querySelector(".o_dropdown_kanban").getBoundingClientRect();
+            const badge = this.anchor;
+            const box = badge.getBoundingClientRect();
+            const apart =
+                box.right <= menu.left ||
+                menu.right <= box.left ||
+                box.bottom <= menu.top ||
+                menu.bottom <= box.top;
+            if (!apart) {
+                throw new Error("the card's menu toggle overlaps the connection badge");
+            }
+        },
+    };
+}
+
+/* What the store's job does when it starts, written as it would: a run of the store. */
+function storeJobStartsARun(storeName) {
+    return {
+        content: `the job of ${storeName} starts its run, after the sync log was shown`,
+        trigger: ".o_list_view",
+        async run() {
+            const [store] = await rpc("/web/dataset/call_kw/cartum.store/search", {
+                model: "cartum.store",
+                method: "search",
+                args: [[["name", "=", storeName]]],
+                kwargs: {},
+            });
+            await rpc("/web/dataset/call_kw/cartum.sync.run/create", {
+                model: "cartum.sync.run",
+                method: "create",
+                args: [{ store_id: store, trigger: "cron", state: "done" }],
+                kwargs: {},
+            });
+        },
+    };
+}
+
 /* What the store's job commits after a page, written as it would: the views that show the
  * run follow it without a reload. */
 function runningRunCommits(values) {
@@ -185,7 +231,7 @@ registry.category("web_tour.tours").add("cartum_store_tour", {
         // The stores' dashboard.
         {
             content: "the stores open as a kanban dashboard",
-            trigger: `${STORE_CARD}:contains(3 open failures):contains(1 pending pushes)`,
+            trigger: `${STORE_CARD}:contains(3 open failures):contains(1 pending push):not(:contains(1 pending pushes))`,
         },
         {
             content: "the card says when the next sync is",
@@ -273,6 +319,7 @@ registry.category("web_tour.tours").add("cartum_store_tour", {
             content: "the card shows the store paused, without a next sync nor Import Now",
             trigger: `${STORE_CARD}:contains(Paused):not(:has(.o_cartum_next_sync)):not(:has(button.o_cartum_import_now)) .o_field_boolean_toggle input:checked`,
         },
+        cardMenuClearOfBadge(STORE_CARD),
         {
             content: "open the card's menu",
             trigger: STORE_CARD,
@@ -439,6 +486,11 @@ registry.category("web_tour.tours").add("cartum_store_tour", {
             content: "the sync log lists the store's runs",
             trigger: ".o_list_view .o_data_row:contains(Import of chosen orders):contains(Demo shop)",
         },
+        storeJobStartsARun("Demo shop"),
+        {
+            content: "the run the job started shows without a reload",
+            trigger: ".o_list_view .o_data_row:contains(Scheduled):contains(Demo shop)",
+        },
         {
             content: "and its first import",
             trigger: ".o_list_view .o_data_row:contains(First import)",
@@ -587,7 +639,7 @@ registry.category("web_tour.tours").add("cartum_failure_push_tour", {
         ...repairsMenu("cartum_connector.cartum_store_menu"),
         {
             content: "the stores' kanban: no open failure left, one push pending",
-            trigger: `${STORE_CARD}:contains(0 open failures):contains(1 pending pushes)`,
+            trigger: `${STORE_CARD}:contains(0 open failures):contains(1 pending push):not(:contains(1 pending pushes))`,
         },
         {
             content: "switch the stores to their list",
@@ -930,31 +982,37 @@ registry.category("web_tour.tours").add("cartum_chatter_products_progress_tour",
     ],
 });
 
-registry.category("web_tour.tours").add("cartum_spanish_tour", {
-    url: "/odoo/action-cartum_connector.cartum_store_action",
-    steps: () => [
+/* The dashboard, Import Orders… and a connection error in the user's language (`t`), for
+ * a store that writes in English (its responsible user's language). */
+function languageTourSteps(t) {
+    return [
         cardFitsOnItsLines(STORE_CARD),
         cardFitsOnItsLines(SECOND_CARD),
         {
-            content: "Spanish card: last sync, next sync, the last run",
-            trigger: `${STORE_CARD}:contains(Última sincronización):contains(Próxima sincronización) .o_field_widget[name=last_run_state]:contains(Hecho con fallos)`,
+            content: "the card: last sync, next sync, the last run, in the user's language",
+            trigger: `${STORE_CARD}:contains(${t.lastSync}):contains(${t.nextSync}) .o_field_widget[name=last_run_state]:contains(${t.doneWithFailures})`,
         },
         {
-            content: "a store that never synced: Nunca",
-            trigger: `${SECOND_CARD} .o_cartum_never:contains(Nunca)`,
+            content: "a store that never synced",
+            trigger: `${SECOND_CARD} .o_cartum_never:contains(${t.never})`,
         },
         {
-            content: "quick actions in Spanish",
-            trigger: `${STORE_CARD}:has(button.o_cartum_import_now:contains(Importar ahora)):has(button.o_cartum_test_connection:contains(Probar conexión)) button.o_cartum_sync_log:contains(Registro)`,
+            content: "the card counts in the language's plural forms",
+            trigger: `${STORE_CARD}:has(a.o_cartum_open_failures:contains(${t.threeOpenFailures})) a.o_cartum_pending_pushes:contains(${t.onePendingPush})`,
         },
         {
-            content: "press Import Orders… in the card's menu",
+            content: "quick actions in the user's language",
+            trigger: `${STORE_CARD}:has(button.o_cartum_import_now:contains(${t.importNow})) button.o_cartum_test_connection:contains(${t.testConnectionButton})`,
+        },
+        cardMenuClearOfBadge(STORE_CARD),
+        {
+            content: "open the card's menu",
             trigger: STORE_CARD,
             run: `hover && click ${STORE_CARD} .o_dropdown_kanban .dropdown-toggle`,
         },
         {
-            content: "Importar pedidos…",
-            trigger: ".o-dropdown--menu .o_cartum_store_menu a:contains(Importar pedidos)",
+            content: "press Import Orders… in the card's menu",
+            trigger: `.o-dropdown--menu .o_cartum_store_menu a:contains(${t.importOrders})`,
             run: "click",
         },
         {
@@ -968,12 +1026,87 @@ registry.category("web_tour.tours").add("cartum_spanish_tour", {
             run: "click",
         },
         {
-            content: "the reason is written in the store's language: Spanish",
-            trigger: ".o_form_view .o_field_widget[name=failure_ids] .o_data_row:contains(El pedido 9999 no se encontró en Cartum.)",
+            content: "the reason is written in the store's language: English",
+            trigger: ".o_form_view .o_field_widget[name=failure_ids] .o_data_row:contains(Order 9999 was not found in Cartum.)",
         },
         {
-            content: "the run's state badge in Spanish",
-            trigger: ".o_form_view .o_field_badge[name=state]:contains(Hecho con fallos)",
+            content: "the run opens in the user's language: its labels, values and buttons",
+            trigger: `.o_form_view:has(.o_field_badge[name=state]:contains(${t.doneWithFailures})):has(.o_field_widget[name=trigger]:contains(${t.chosenOrders})):has(.o_form_label:contains(${t.trigger})) button[name=action_retry_failures]:contains(${t.retryAll})`,
         },
-    ],
+        goToUrl("/odoo/action-cartum_connector.cartum_store_action"),
+        {
+            content: "open the menu of the store never synced",
+            trigger: SECOND_CARD,
+            run: `hover && click ${SECOND_CARD} .o_dropdown_kanban .dropdown-toggle`,
+        },
+        {
+            content: "open its settings",
+            trigger: ".o-dropdown--menu .o_cartum_store_menu a.o_cartum_store_settings",
+            run: "click",
+        },
+        {
+            content: "type its address without http://: it becomes https://",
+            trigger: ".o_form_view .o_field_widget[name=url] input",
+            run() {
+                this.anchor.value = this.anchor.value.replace("http://", "");
+                this.anchor.dispatchEvent(new Event("input", { bubbles: true }));
+                this.anchor.dispatchEvent(new Event("change", { bubbles: true }));
+            },
+        },
+        {
+            content: "press Test Connection",
+            trigger: ".o_form_view .o_statusbar_buttons button[name=action_test_connection]",
+            run: "click",
+        },
+        {
+            content: "the connection error is whole sentences in the user's language: what to check",
+            trigger: `${CARTUM_NOTIFICATION}:contains(${t.testConnectionTitle}):contains(Second shop):contains(${t.notSecure}):not(:contains(attempt)):not(:contains(auth))`,
+        },
+        {
+            content: "the form shows the store in error, with the same message",
+            trigger: `.o_form_view .alert-danger .o_field_widget[name=connection_message]:contains(${t.notSecure})`,
+        },
+    ];
+}
+
+registry.category("web_tour.tours").add("cartum_spanish_tour", {
+    url: "/odoo/action-cartum_connector.cartum_store_action",
+    steps: () =>
+        languageTourSteps({
+            lastSync: "Última sincronización",
+            nextSync: "Próxima sincronización",
+            doneWithFailures: "Hecho con fallos",
+            never: "Nunca",
+            threeOpenFailures: "3 fallos abiertos",
+            onePendingPush: "1 envío pendiente",
+            importNow: "Importar ahora",
+            testConnectionButton: "Probar conexión",
+            testConnectionTitle: "Probar conexión: Second shop",
+            importOrders: "Importar pedidos",
+            chosenOrders: "Importación de pedidos elegidos",
+            trigger: "Activador",
+            retryAll: "Reintentar todos los pedidos fallidos",
+            notSecure: "no aceptó una conexión segura",
+        }),
+});
+
+registry.category("web_tour.tours").add("cartum_ukrainian_tour", {
+    url: "/odoo/action-cartum_connector.cartum_store_action",
+    steps: () =>
+        languageTourSteps({
+            lastSync: "Остання синхронізація",
+            nextSync: "Наступна синхронізація",
+            doneWithFailures: "Виконано зі збоями",
+            never: "Ніколи",
+            threeOpenFailures: "3 відкриті збої",
+            onePendingPush: "1 статус в черзі",
+            importNow: "Імпортувати зараз",
+            testConnectionButton: "Перевірити",
+            testConnectionTitle: "Перевірка",
+            importOrders: "Імпортувати замовлення",
+            chosenOrders: "Імпорт вибраних замовлень",
+            trigger: "Спосіб запуску",
+            retryAll: "Повторити всі невдалі замовлення",
+            notSecure: "не прийняв захищене",
+        }),
 });
