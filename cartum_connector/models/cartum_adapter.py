@@ -240,7 +240,13 @@ class CartumAdapter(models.AbstractModel):
         if isinstance(error, CartumConnectionError):
             return self._connection_error_message(store, error)
         if isinstance(error, CartumBadResponse):
-            return self._connection_error_message(store, CartumConnectionError("", "bad_json"))
+            # What Cartum's answer broke (its size, depth, encoding, envelope) stays named.
+            return self.env._(
+                "The store at %(url)s answered something the connector cannot read "
+                "(%(error)s). Check the website URL; if it is right, contact Cartum's support.",
+                url=store.url,
+                error=error,
+            )
         if isinstance(error, CartumHTTPError):
             return self.env._(
                 "The store at %(url)s refused the API's request (HTTP %(status)s). Check the "

@@ -744,6 +744,20 @@ class TestWriteOffFollowsCartum(CartumCase):
             self.parts(), {"BAT-SM-A52": (1.0, 1.0, "done"), "SRV-BATTERY": (3.0, 3.0, "done")}
         )
 
+    def test_a_part_added_in_cartum_is_reserved_and_written_off(self):
+        self.repair.action_repair_start()
+        self.env["stock.quant"]._update_available_quantity(
+            self.env["product.product"].search([("default_code", "=", "BAT-IP12")]),
+            self.repair.location_id,
+            5,
+        )
+        self.shop.add_line(1002, "BAT-IP12", 2)
+        self.run_import()
+        self.assertEqual(self.parts()["BAT-IP12"], (2.0, 2.0, "assigned"))
+        self.assertFalse(self.repair.has_uncomplete_moves)
+        self.repair.action_repair_end()
+        self.assertEqual(self.parts()["BAT-IP12"], (2.0, 2.0, "done"))
+
     def test_cartum_done_writes_off_its_quantities_beyond_the_stock_count(self):
         """Cartum says the order is delivered: its parts were used as ordered, also when Odoo
         counts fewer in stock than Cartum's quantity."""

@@ -305,7 +305,7 @@ class TestConnectionErrorsInTheUserLanguage(CartumCase):
         )
         self.shop.faults.garbage_next(2)
         message = store.action_test_connection()["params"]["message"]
-        self.assertIn("respondió algo que no es la API de Cartum", message)
+        self.assertIn("respondió algo que el conector no puede leer", message)
         store.url = "http://127.0.0.1:9"
         self.env["cartum.adapter"]._client(self.store).backoff_base = 0.01
         message = store.action_test_connection()["params"]["message"]
