@@ -1313,7 +1313,7 @@ class TestStoreAddresses(CartumCase):
                 )
                 run = self.run_import()
                 self.assertEqual(run.state, "failed")
-                self.assertIn("nothing was sent", run.message)
+                self.assertIn("was not called: only public https:// addresses are", run.message)
         self.assertEqual(self.shop.requests, [])
 
     def test_odoo_s_own_address_is_refused(self):

@@ -296,16 +296,28 @@ class TestConnectionErrorsInTheUserLanguage(CartumCase):
         # Cartum refusing the request, or answering something else than its API.
         store.url = self.sandbox.base_url
         self.env["cartum.adapter"]._client(self.store).backoff_base = 0.01
+        # Refused at login, the server is not yet known to be a store's API: what failed, not
+        # what it answered.
         self.shop.faults.fail_next(1, status=403)
         self.assertEqual(
             store.action_test_connection()["params"]["message"],
+            f"El servidor en {store.url} no respondió como la API de una tienda Cartum. "
+            "Compruebe la URL del sitio web y que la API esté incluida en el plan de la tienda.",
+        )
+        # Refused once logged in: the store refused the request.
+        self.assertEqual(store.action_test_connection()["params"]["type"], "success")
+        self.shop.faults.fail_next(1, status=403)
+        self.assertIn(
             f"La tienda en {store.url} rechazó la solicitud de la API (HTTP 403). Revise la URL "
             "del sitio web y los permisos del usuario de la API en la administración de la "
             "tienda.",
+            self.run_import().message,
         )
-        self.shop.faults.garbage_next(2)
-        message = store.action_test_connection()["params"]["message"]
-        self.assertIn("respondió algo que el conector no puede leer", message)
+        self.assertEqual(store.action_test_connection()["params"]["type"], "success")
+        self.shop.faults.garbage_next(4)
+        self.assertIn(
+            "respondió algo que el conector no puede leer", self.run_import().message
+        )
         store.url = "http://127.0.0.1:9"
         self.env["cartum.adapter"]._client(self.store).backoff_base = 0.01
         message = store.action_test_connection()["params"]["message"]
