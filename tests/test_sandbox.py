@@ -879,7 +879,12 @@ def test_a_stop_signal_keeps_what_the_admin_changed(tmp_path, stop_signal):
         assert answer.status_code == 303
     finally:
         process.send_signal(stop_signal)
-        output, _ = process.communicate(timeout=TIMEOUT)
+        try:
+            output, _ = process.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()  # no process left behind by a failed test
+            process.communicate()
+            raise
     assert process.returncode == 0
     assert "Stopping." in output
     assert SandboxStore.load(state).orders[1001]["stat_status"] == 7
