@@ -1033,15 +1033,10 @@ function languageTourSteps(t) {
             content: "the run opens in the user's language: its labels, values and buttons",
             trigger: `.o_form_view:has(.o_field_badge[name=state]:contains(${t.doneWithFailures})):has(.o_field_widget[name=trigger]:contains(${t.chosenOrders})):has(.o_form_label:contains(${t.trigger})) button[name=action_retry_failures]:contains(${t.retryAll})`,
         },
-        goToUrl("/odoo/action-cartum_connector.cartum_store_action"),
+        goToUrl("/odoo/action-cartum_connector.cartum_store_action?view_type=list"),
         {
-            content: "open the menu of the store never synced",
-            trigger: SECOND_CARD,
-            run: `hover && click ${SECOND_CARD} .o_dropdown_kanban .dropdown-toggle`,
-        },
-        {
-            content: "open its settings",
-            trigger: ".o-dropdown--menu .o_cartum_store_menu a.o_cartum_store_settings",
+            content: "open the store never synced from the list of stores",
+            trigger: ".o_list_view .o_data_row:contains(Second shop) td[name=name]",
             run: "click",
         },
         {
