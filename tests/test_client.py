@@ -809,7 +809,7 @@ def test_import_stock_presence_on_a_store_without_warehouse_stock(store, make_cl
     )
     assert not refused.ok and "Warehouse accounting is off" in refused.message
     assert taken.ok
-    assert dict((a, p) for a, p, _q, _r in store.stock_snapshot())["BAT-1"] == "Немає в наявності"
+    assert {a: p for a, p, _q, _r in store.stock_snapshot()}["BAT-1"] == "Немає в наявності"
 
 
 def test_import_stock_batches_under_the_body_limit(store, make_client):

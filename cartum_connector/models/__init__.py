@@ -20,3 +20,4 @@ from . import repair_order
 from . import stock_move
 from . import stock_move_line
 from . import res_config_settings
+from . import cartum_stock_export

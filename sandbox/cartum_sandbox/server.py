@@ -208,6 +208,8 @@ class SandboxApp:
         entries = body.get("products")
         if not isinstance(entries, list) or not entries:
             raise _BadRequest("Parameter 'products' must be a non-empty list")
+        if self.store.import_delay:  # a call that takes time, for the concurrency tests
+            time.sleep(self.store.import_delay)
         log, refused = [], False
         for entry in entries:
             code, message = self.store.import_product_stock(entry)

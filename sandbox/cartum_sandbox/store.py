@@ -277,6 +277,8 @@ class SandboxStore:
     # one without takes `presence`, one of PRESENCE_TEXTS.
     warehouse_stock = False
     warehouses = ("Основний склад",)
+    # Seconds each catalog/import call takes before it is applied.
+    import_delay = 0
 
     def __init__(
         self,

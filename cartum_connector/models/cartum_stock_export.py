@@ -1,0 +1,240 @@
+import logging
+
+from odoo import api, fields, models
+
+from cartum_api import CartumError
+
+from .cartum_importer import TRANSIENT_DB_ERRORS
+
+_logger = logging.getLogger(__name__)
+
+# Links sent per round; each round is its own transaction, committed before the next.
+LINKS_PER_ROUND = 1000
+
+# The value each tracked product linked to a store should have in Cartum: its quantity free to
+# use (on hand minus reserved, never below 0) in the internal locations of the warehouse of the
+# store's repair operation type, as text, or the store's presence text for it.
+CURRENT_STOCK_SQL = """
+    WITH free AS (
+        SELECT quant.product_id, SUM(quant.quantity - quant.reserved_quantity) AS quantity
+          FROM stock_quant quant
+          JOIN stock_location location ON location.id = quant.location_id
+         WHERE location.parent_path LIKE %(location_path)s
+           AND location.usage = 'internal'
+           AND quant.product_id IN (
+               SELECT product_id FROM cartum_product_link WHERE store_id = %(store)s)
+         GROUP BY quant.product_id
+    ), current AS (
+        SELECT link.id, link.external_id, link.stock_sent, link.stock_refused,
+               GREATEST(FLOOR(COALESCE(free.quantity, 0)), 0)::integer AS quantity
+          FROM cartum_product_link link
+          JOIN product_product product ON product.id = link.product_id
+          JOIN product_template template ON template.id = product.product_tmpl_id
+          LEFT JOIN free ON free.product_id = link.product_id
+         WHERE link.store_id = %(store)s AND template.is_storable
+    ), valued AS (
+        SELECT id, external_id, quantity, stock_sent, stock_refused,
+               CASE WHEN %(residues)s THEN quantity::text
+                    WHEN quantity > 0 THEN %(in_stock)s
+                    ELSE %(out_of_stock)s END AS value
+          FROM current
+    )
+"""
+# Those whose value is neither what Cartum has nor what it refused.
+WAITING_SQL = """
+    WHERE value IS DISTINCT FROM stock_sent AND value IS DISTINCT FROM stock_refused
+"""
+
+
+class CartumStockExport(models.AbstractModel):
+    """Where Odoo's stock goes to Cartum: for each store that sends it, the tracked products
+    linked to the store whose stock differs from what Cartum last took (or refused) are sent
+    with ``catalog/import``, and Cartum's answer is kept on each product's link.
+
+    Rounds of one store are serialised by the store's lock; each round locks the links it
+    sends, so that a round reading an older state of them (its transaction began before
+    another round committed) is refused by PostgreSQL and runs again on the newer state: a
+    change is sent once, and an older value never after a newer one.
+    """
+
+    _name = "cartum.stock.export"
+    _description = "Cartum Stock Export"
+
+    @api.model
+    def _cron_export_stock(self):
+        """Scheduled: every store that sends its stock sends what changed. It never raises:
+        a store that fails is logged and tried again at the next run."""
+        stores = (
+            self.env["cartum.store"]
+            .sudo()
+            .search([("stock_export", "=", True), ("sync_paused", "=", False)])
+        )
+        for store in stores:
+            try:
+                self._export_store(store)
+            except Exception:  # one store's trouble never stops the others
+                self.env.cr.rollback()
+                self.env["cartum.adapter"]._log_failure(
+                    _logger, store, f"Stock export of Cartum store {store.id} failed"
+                )
+
+    @api.model
+    def _export_store(self, store):
+        """Send the store's stock changes, one committed round after the other, until none is
+        left or Cartum could not be reached."""
+        while True:
+            try:
+                sent, more = self.env["cartum.importer"]._retry_transient(
+                    lambda: self._export_round(store),
+                    f"Stock export of Cartum store {store.id}",
+                )
+            except TRANSIENT_DB_ERRORS:
+                _logger.warning(
+                    "Stock export of Cartum store %s: given up until next run", store.id
+                )
+                return
+            if not (sent and more):
+                return
+
+    @api.model
+    def _export_round(self, store):
+        """One round: wait for the store's other jobs, lock the links whose stock changed and
+        send them. Returns (how many were delivered, whether all were and more may wait)."""
+        self.env["cartum.importer"]._wait_for_store(store)
+        store = store.sudo().with_context(lang=store._message_lang())
+        waiting = self._waiting(store, limit=LINKS_PER_ROUND)
+        if not waiting:
+            return 0, False
+        # A link another round changed since this transaction began is refused here
+        # (PostgreSQL's serialization failure), and the round runs again, newer.
+        self.env.cr.execute(
+            "SELECT id FROM cartum_product_link WHERE id IN %s FOR UPDATE",
+            (tuple(row[0] for row in waiting),),
+        )
+        products = [
+            self._payload(store, article, quantity) for _id, article, quantity, _v in waiting
+        ]
+        try:
+            results = self.env["cartum.adapter"]._import_stock(store, products)
+        except CartumError as error:
+            _logger.warning("Cartum store %s: stock not sent: %s", store.id, error)
+            return 0, False
+        taken, refused, delivered = {}, {}, 0
+        Adapter = self.env["cartum.adapter"]
+        for (link_id, _article, _quantity, value), result in zip(waiting, results, strict=True):
+            if not result.delivered:
+                continue
+            delivered += 1
+            if result.ok:
+                taken[link_id] = value
+            else:
+                reason = Adapter._scrub(store, result.message, 200) or str(result.code)
+                refused[link_id] = (value, reason)
+        self._record(taken, refused)
+        return delivered, delivered == len(waiting) == LINKS_PER_ROUND
+
+    @api.model
+    def _payload(self, store, article, quantity):
+        if store.stock_kind == "residues":
+            residues = [{"warehouse": store.stock_warehouse_name or "", "quantity": quantity}]
+            return {"article": article, "residues": residues}
+        presence = store.presence_in_stock if quantity > 0 else store.presence_out_of_stock
+        return {"article": article, "presence": presence}
+
+    @api.model
+    def _query_params(self, store):
+        warehouse = store.picking_type_id.warehouse_id
+        return {
+            "store": store.id,
+            "location_path": f"{warehouse.view_location_id.parent_path or '-'}%",
+            "residues": store.stock_kind == "residues",
+            "in_stock": store.presence_in_stock,
+            "out_of_stock": store.presence_out_of_stock,
+        }
+
+    @api.model
+    def _waiting(self, store, limit):
+        """(link id, article, quantity, value) of the store's links whose stock is to send."""
+        self.env["cartum.product.link"].flush_model()
+        self.env["stock.quant"].flush_model()
+        self.env.cr.execute(
+            f"{CURRENT_STOCK_SQL} SELECT id, external_id, quantity, value FROM valued "
+            f"{WAITING_SQL} ORDER BY id LIMIT %(limit)s",
+            {**self._query_params(store), "limit": limit},
+        )
+        return self.env.cr.fetchall()
+
+    @api.model
+    def _record(self, taken, refused):
+        """Keep Cartum's answer on the links: the value it took, or the value it refused and
+        why (not sent again until the stock changes). One query each."""
+        now = fields.Datetime.now()
+        cr = self.env.cr
+        if taken:
+            cr.execute(
+                "UPDATE cartum_product_link link SET stock_sent = answer.value, "
+                "stock_sent_at = %s, stock_refused = NULL, stock_refusal = NULL "
+                "FROM (VALUES " + ", ".join(["(%s, %s)"] * len(taken)) + ") "
+                "AS answer(id, value) WHERE link.id = answer.id",
+                [now, *(item for pair in taken.items() for item in pair)],
+            )
+        if refused:
+            cr.execute(
+                "UPDATE cartum_product_link link SET stock_refused = answer.value, "
+                "stock_refusal = answer.reason "
+                "FROM (VALUES " + ", ".join(["(%s, %s, %s)"] * len(refused)) + ") "
+                "AS answer(id, value, reason) WHERE link.id = answer.id",
+                [item for link_id, (v, r) in refused.items() for item in (link_id, v, r)],
+            )
+        self.env["cartum.product.link"].invalidate_model(
+            ["stock_sent", "stock_sent_at", "stock_refused", "stock_refusal"]
+        )
+
+    @api.model
+    def _stock_state(self, store):
+        """How many tracked products are linked to the store, waiting to be sent, refused."""
+        if not store.stock_export:
+            linked = (
+                self.env["cartum.product.link"].sudo().search_count([("store_id", "=", store.id)])
+            )
+            return {"linked": linked, "waiting": 0, "refused": 0}
+        self.env["cartum.product.link"].flush_model()
+        self.env["stock.quant"].flush_model()
+        self.env.cr.execute(
+            f"""{CURRENT_STOCK_SQL}
+            SELECT COUNT(*),
+                   COUNT(*) FILTER (WHERE value IS DISTINCT FROM stock_sent
+                                      AND value IS DISTINCT FROM stock_refused),
+                   COUNT(*) FILTER (WHERE stock_refused IS NOT NULL)
+              FROM valued""",
+            self._query_params(store.sudo()),
+        )
+        linked, waiting, refused = self.env.cr.fetchone()
+        return {"linked": linked, "waiting": waiting, "refused": refused}
+
+    @api.model
+    def _link_catalog(self, store):
+        """Link to the store the Odoo products that match an article of its catalog by the
+        store's key (internal reference, or name in the store's language), reading the whole
+        catalog; no product is created. Returns how many links were made."""
+        store = store.sudo()
+        catalog = self.env["cartum.adapter"]._catalog_keys(store)
+        Link = self.env["cartum.product.link"].sudo()
+        known = set(Link.search([("store_id", "=", store.id)]).mapped("external_id"))
+        wanted = {article: title for article, title in catalog if article not in known}
+        if not wanted:
+            return 0
+        Product = self.env["cartum.order.mapper"]._product_model(store)
+        shared = [("company_id", "in", [False, store.company_id.id])]
+        field = store.product_match_key
+        keys = {
+            article: (article if field == "default_code" else title)
+            for article, title in wanted.items()
+        }
+        found = Product.search([(field, "in", [key for key in keys.values() if key]), *shared])
+        by_key = {}
+        for product in found.sorted("id"):
+            by_key.setdefault(product[field], product.id)
+        pairs = {article: by_key[key] for article, key in keys.items() if key in by_key}
+        Link._upsert(store, pairs)
+        return len(pairs)
