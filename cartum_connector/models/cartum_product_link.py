@@ -43,7 +43,6 @@ class CartumProductLink(models.Model):
     )
     stock_sent_at = fields.Datetime(string="Stock Sent On", readonly=True)
     stock_refused = fields.Char(
-        string="Stock Refused",
         readonly=True,
         help="The value Cartum refused: it is not sent again until the stock changes.",
     )

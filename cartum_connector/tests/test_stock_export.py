@@ -60,7 +60,7 @@ class TestStockExport(CartumCase):
         )
 
     def test_presence_store_gets_its_texts_for_tracked_products_only(self):
-        self.store.presence_out_of_stock = "Немає в наявності"
+        self.product("SRV-SCREEN").is_storable = False  # a service: no stock to send
         self.put_in_stock("DSP-IP12", 3)
         self.send()
         sent = dict(self.sent())
@@ -121,15 +121,19 @@ class TestStockExport(CartumCase):
         self.shop.warehouse_stock = True
         self.store.write({"stock_kind": "residues", "stock_warehouse_name": WAREHOUSE})
         repair = self.repair_of(1006)  # New in Cartum, a draft in Odoo: nothing reserved
-        self.put_in_stock("DSP-IP13", 3)
+        for product in repair.move_ids.product_id.filtered("is_storable"):
+            self.env["stock.quant"]._update_available_quantity(product, self.location, 3)
         self.send()
         self.assertIn(("DSP-IP13", 3), self.sent())
         repair.action_validate()
+        self.stock_parts(repair, quantity=0)  # reserve its parts
         repair.action_repair_start()
-        repair.action_repair_end()  # the part is written off
+        repair.action_repair_end()  # the parts are written off
+        self.assertEqual(repair.state, "done")
+        self.assertEqual(self.product("DSP-IP13").qty_available, 2)
         self.send()
-        self.assertIn(("DSP-IP13", 2), self.sent())
         self.assertEqual(self.shop_stock("DSP-IP13")[1], 2)
+        self.assertEqual(self.product("DSP-IP13").cartum_link_ids.stock_sent, "2")
 
     def test_store_unreachable_sends_nothing_and_keeps_the_changes(self):
         self.shop.faults.fail_call("catalog/import", message="Maintenance")
