@@ -153,10 +153,16 @@ class CartumStockExport(models.AbstractModel):
         }
 
     @api.model
-    def _waiting(self, store, limit):
-        """(link id, article, quantity, value) of the store's links whose stock is to send."""
+    def _flush(self):
+        """What CURRENT_STOCK_SQL reads, written to the database."""
         self.env["cartum.product.link"].flush_model()
         self.env["stock.quant"].flush_model()
+        self.env["product.template"].flush_model(["is_storable"])
+
+    @api.model
+    def _waiting(self, store, limit):
+        """(link id, article, quantity, value) of the store's links whose stock is to send."""
+        self._flush()
         self.env.cr.execute(
             f"{CURRENT_STOCK_SQL} SELECT id, external_id, quantity, value FROM valued "
             f"{WAITING_SQL} ORDER BY id LIMIT %(limit)s",
@@ -189,6 +195,9 @@ class CartumStockExport(models.AbstractModel):
         self.env["cartum.product.link"].invalidate_model(
             ["stock_sent", "stock_sent_at", "stock_refused", "stock_refusal"]
         )
+        self.env["cartum.store"].invalidate_model(
+            ["stock_linked_count", "stock_waiting_count", "stock_refused_count"]
+        )
 
     @api.model
     def _stock_state(self, store):
@@ -198,8 +207,7 @@ class CartumStockExport(models.AbstractModel):
                 self.env["cartum.product.link"].sudo().search_count([("store_id", "=", store.id)])
             )
             return {"linked": linked, "waiting": 0, "refused": 0}
-        self.env["cartum.product.link"].flush_model()
-        self.env["stock.quant"].flush_model()
+        self._flush()
         self.env.cr.execute(
             f"""{CURRENT_STOCK_SQL}
             SELECT COUNT(*),
