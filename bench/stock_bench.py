@@ -17,7 +17,13 @@ import time
 
 import odoo
 from growth_bench import clone
-from import_bench import connection_options, database_exists, drop_database, install_addon
+from import_bench import (
+    check_addon_installed,
+    connection_options,
+    database_exists,
+    drop_database,
+    install_addon,
+)
 from odoo.modules.registry import Registry
 
 from cartum_sandbox import CartumSandbox, SandboxStore
@@ -29,17 +35,22 @@ def parse_arguments(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--linked", type=int, nargs="+", default=[2000, 20000])
     parser.add_argument("--changed", type=int, default=200, help="products whose stock moves")
-    parser.add_argument("--db", default=f"cartum_stock_bench_{os.getpid()}")
+    parser.add_argument(
+        "--db",
+        default=f"cartum_stock_bench_{os.getpid()}",
+        help="database; an existing one with the addon installed is used and kept (the "
+        "benchmark's stores and products are committed in it)",
+    )
     return parser.parse_args(argv)
 
 
 def set_up_store(env, sandbox, shop, linked, changed):
     """A store with ``linked`` linked tracked products, ``changed`` of them with new stock."""
     cr = env.cr
-    tag = f"S{linked}"
+    tag = f"S{linked}-{os.getpid()}"
     store = env["cartum.store"].create(
         {
-            "name": f"Stock benchmark {linked}",
+            "name": f"Stock benchmark {tag}",
             "url": sandbox.base_url,
             "login": shop.login,
             "password": shop.password,
@@ -93,6 +104,8 @@ def set_up_store(env, sandbox, shop, linked, changed):
         env["stock.quant"]._update_available_quantity(
             env["product.product"].browse(product_id), location, 3
         )
+    # The store's settings were sent with every product already: no full round.
+    store.stock_signature = env["cartum.stock.export"]._signature(store)
     env.invalidate_all()
     cr.commit()
     cr.execute("ANALYZE")
@@ -123,23 +136,26 @@ def run_series(registry, sandbox, shop, linked, changed):
 def main(argv=None):
     args = parse_arguments(argv)
     odoo.tools.config.parse_config([*connection_options(args.db), "--log-level=warn"])
-    if database_exists(args.db):
-        raise SystemExit(f"Database {args.db} exists: choose another --db")
-    install_addon(args.db)
-    shop = SandboxStore(login="api", password="secret")
-    shop.warehouse_stock = True
+    created = not database_exists(args.db)
+    if created:
+        install_addon(args.db)
     results = {}
     try:
         registry = Registry(args.db)
         with registry.cursor() as cr:
+            check_addon_installed(cr)
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
             env["ir.config_parameter"].set_param("cartum_connector.allow_local_stores", "True")
-        with CartumSandbox(shop) as sandbox:
-            for linked in args.linked:
+        for linked in args.linked:
+            # One shop is one store: each series has its own sandbox.
+            shop = SandboxStore(login="api", password="secret")
+            shop.warehouse_stock = True
+            with CartumSandbox(shop) as sandbox:
                 print(f"Sending {args.changed} changes among {linked} linked...", flush=True)
                 results[linked] = run_series(registry, sandbox, shop, linked, args.changed)
     finally:
-        drop_database(args.db)
+        if created:
+            drop_database(args.db)
     header = f"{'linked':>8}{'sent':>6}{'seconds':>9}{'queries':>9}{'time ×':>8}{'SQL ×':>7}"
     print(header, "-" * len(header), sep="\n")
     _sent, base_seconds, base_queries = results[args.linked[0]]

@@ -8,31 +8,42 @@ from .cartum_importer import TRANSIENT_DB_ERRORS
 
 _logger = logging.getLogger(__name__)
 
-# Links sent per round; each round is its own transaction, committed before the next.
-LINKS_PER_ROUND = 1000
-
 # The value each tracked product linked to a store should have in Cartum: its quantity free to
 # use (on hand minus reserved, never below 0) in the internal locations of the warehouse of the
-# store's repair operation type, as text, or the store's presence text for it.
+# store's repair operation type, as text, or the store's presence text for it. Only for the
+# candidates: the links whose stock moved since the last round (cartum_stock_change), those
+# never sent, and all of them when ``everything`` (the store's stock settings changed): an
+# unchanged product costs nothing.
 CURRENT_STOCK_SQL = """
-    WITH free AS (
+    WITH candidate AS (
+        SELECT id FROM cartum_product_link
+         WHERE store_id = %(store)s AND %(everything)s
+        UNION
+        SELECT link.id FROM cartum_product_link link
+          JOIN cartum_stock_change change ON change.product_id = link.product_id
+         WHERE link.store_id = %(store)s AND change.store_id = %(store)s
+        UNION
+        SELECT id FROM cartum_product_link
+         WHERE store_id = %(store)s AND stock_sent IS NULL AND stock_refused IS NULL
+    ), free AS (
         SELECT quant.product_id, SUM(quant.quantity - quant.reserved_quantity) AS quantity
           FROM stock_quant quant
           JOIN stock_location location ON location.id = quant.location_id
          WHERE location.parent_path LIKE %(location_path)s
            AND location.usage = 'internal'
            AND quant.product_id IN (
-               SELECT product_id FROM cartum_product_link WHERE store_id = %(store)s)
+               SELECT product_id FROM cartum_product_link
+                WHERE id IN (SELECT id FROM candidate))
          GROUP BY quant.product_id
-    ), current AS (
+    ), current AS MATERIALIZED (
         SELECT link.id, link.external_id, link.stock_sent, link.stock_refused,
                GREATEST(FLOOR(COALESCE(free.quantity, 0)), 0)::integer AS quantity
           FROM cartum_product_link link
           JOIN product_product product ON product.id = link.product_id
           JOIN product_template template ON template.id = product.product_tmpl_id
           LEFT JOIN free ON free.product_id = link.product_id
-         WHERE link.store_id = %(store)s AND template.is_storable
-    ), valued AS (
+         WHERE link.id IN (SELECT id FROM candidate) AND template.is_storable
+    ), valued AS MATERIALIZED (
         SELECT id, external_id, quantity, stock_sent, stock_refused,
                CASE WHEN %(residues)s THEN quantity::text
                     WHEN quantity > 0 THEN %(in_stock)s
@@ -60,6 +71,35 @@ class CartumStockExport(models.AbstractModel):
     _name = "cartum.stock.export"
     _description = "Cartum Stock Export"
 
+    def init(self):
+        # Which linked products' stock moved, per store: written by every change of a quant
+        # (``stock.quant``), read and emptied by the store's stock job. Only inserts from the
+        # stock side: a stock move never waits on the job's locks.
+        self.env.cr.execute(
+            """
+            CREATE TABLE IF NOT EXISTS cartum_stock_change (
+                id bigserial PRIMARY KEY,
+                store_id integer NOT NULL,
+                product_id integer NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS cartum_stock_change_store_product_idx
+                ON cartum_stock_change (store_id, product_id);
+            CREATE INDEX IF NOT EXISTS cartum_product_link_stock_never_sent_idx
+                ON cartum_product_link (store_id)
+             WHERE stock_sent IS NULL AND stock_refused IS NULL;
+            """
+        )
+
+    @api.model
+    def _note_stock_moved(self, product_ids):
+        """The stock of these products moved: each store they are linked to sends it."""
+        if product_ids:
+            self.env.cr.execute(
+                "INSERT INTO cartum_stock_change (store_id, product_id) "
+                "SELECT store_id, product_id FROM cartum_product_link WHERE product_id IN %s",
+                (tuple(product_ids),),
+            )
+
     @api.model
     def _cron_export_stock(self):
         """Scheduled: every store that sends its stock sends what changed. It never raises:
@@ -80,58 +120,66 @@ class CartumStockExport(models.AbstractModel):
 
     @api.model
     def _export_store(self, store):
-        """Send the store's stock changes, one committed round after the other, until none is
-        left or Cartum could not be reached."""
-        while True:
-            try:
-                sent, more = self.env["cartum.importer"]._retry_transient(
-                    lambda: self._export_round(store),
-                    f"Stock export of Cartum store {store.id}",
-                )
-            except TRANSIENT_DB_ERRORS:
-                _logger.warning(
-                    "Stock export of Cartum store %s: given up until next run", store.id
-                )
-                return
-            if not (sent and more):
-                return
+        """Send the store's stock changes, in one committed round, run again in a fresh
+        transaction when another round committed the same links meanwhile."""
+        try:
+            self.env["cartum.importer"]._retry_transient(
+                lambda: self._export_round(store), f"Stock export of Cartum store {store.id}"
+            )
+        except TRANSIENT_DB_ERRORS:
+            _logger.warning("Stock export of Cartum store %s: given up until next run", store.id)
 
     @api.model
     def _export_round(self, store):
         """One round: wait for the store's other jobs, lock the links whose stock changed and
-        send them. Returns (how many were delivered, whether all were and more may wait)."""
+        send them. Returns how many Cartum answered for; False when the store could not be
+        reached (the changes wait for the next round)."""
         self.env["cartum.importer"]._wait_for_store(store)
         store = store.sudo().with_context(lang=store._message_lang())
-        waiting = self._waiting(store, limit=LINKS_PER_ROUND)
-        if not waiting:
-            return 0, False
-        # A link another round changed since this transaction began is refused here
-        # (PostgreSQL's serialization failure), and the round runs again, newer.
-        self.env.cr.execute(
-            "SELECT id FROM cartum_product_link WHERE id IN %s FOR UPDATE",
-            (tuple(row[0] for row in waiting),),
-        )
-        products = [
-            self._payload(store, article, quantity) for _id, article, quantity, _v in waiting
-        ]
-        try:
-            results = self.env["cartum.adapter"]._import_stock(store, products)
-        except CartumError as error:
-            _logger.warning("Cartum store %s: stock not sent: %s", store.id, error)
-            return 0, False
-        taken, refused, delivered = {}, {}, 0
+        signature = self._signature(store)
+        changes, waiting = self._waiting(store, everything=signature != store.stock_signature)
+        if waiting:
+            # A link another round changed since this transaction began is refused here
+            # (PostgreSQL's serialization failure), and the round runs again, newer.
+            self.env.cr.execute(
+                "SELECT id FROM cartum_product_link WHERE id IN %s FOR UPDATE",
+                (tuple(row[0] for row in waiting),),
+            )
+            products = [self._payload(store, article, qty) for _id, article, qty, _v in waiting]
+            try:
+                results = self.env["cartum.adapter"]._import_stock(store, products)
+            except CartumError as error:
+                _logger.warning("Cartum store %s: stock not sent: %s", store.id, error)
+                return False
+        else:
+            results = []
+        taken, refused, undelivered = {}, {}, set()
         Adapter = self.env["cartum.adapter"]
         for (link_id, _article, _quantity, value), result in zip(waiting, results, strict=True):
             if not result.delivered:
-                continue
-            delivered += 1
-            if result.ok:
+                undelivered.add(link_id)
+            elif result.ok:
                 taken[link_id] = value
             else:
                 reason = Adapter._scrub(store, result.message, 200) or str(result.code)
                 refused[link_id] = (value, reason)
         self._record(taken, refused)
-        return delivered, delivered == len(waiting) == LINKS_PER_ROUND
+        if undelivered:
+            return len(taken) + len(refused)  # the changes stay, for the next round
+        # Another round that read these changes (its transaction began before this one ended)
+        # is refused by PostgreSQL when it deletes them too, and runs again.
+        if changes:
+            self.env.cr.execute("DELETE FROM cartum_stock_change WHERE id IN %s", (changes,))
+        if signature != store.stock_signature:
+            store.stock_signature = signature
+        return len(taken) + len(refused)
+
+    @api.model
+    def _signature(self, store):
+        """The store's stock settings: when they change, every linked product is sent again."""
+        if store.stock_kind == "residues":
+            return f"residues:{store.stock_warehouse_name or ''}"
+        return f"presence:{store.presence_in_stock}:{store.presence_out_of_stock}"
 
     @api.model
     def _payload(self, store, article, quantity):
@@ -142,10 +190,11 @@ class CartumStockExport(models.AbstractModel):
         return {"article": article, "presence": presence}
 
     @api.model
-    def _query_params(self, store):
+    def _query_params(self, store, everything=True):
         warehouse = store.picking_type_id.warehouse_id
         return {
             "store": store.id,
+            "everything": everything,
             "location_path": f"{warehouse.view_location_id.parent_path or '-'}%",
             "residues": store.stock_kind == "residues",
             "in_stock": store.presence_in_stock,
@@ -160,15 +209,18 @@ class CartumStockExport(models.AbstractModel):
         self.env["product.template"].flush_model(["is_storable"])
 
     @api.model
-    def _waiting(self, store, limit):
-        """(link id, article, quantity, value) of the store's links whose stock is to send."""
+    def _waiting(self, store, everything):
+        """The store's stock changes read (their ids), and (link id, article, quantity, value)
+        of the store's links whose stock is to send."""
         self._flush()
+        self.env.cr.execute("SELECT id FROM cartum_stock_change WHERE store_id = %s", (store.id,))
+        changes = tuple(row[0] for row in self.env.cr.fetchall())
         self.env.cr.execute(
             f"{CURRENT_STOCK_SQL} SELECT id, external_id, quantity, value FROM valued "
-            f"{WAITING_SQL} ORDER BY id LIMIT %(limit)s",
-            {**self._query_params(store), "limit": limit},
+            f"{WAITING_SQL} ORDER BY id",
+            self._query_params(store, everything),
         )
-        return self.env.cr.fetchall()
+        return changes, self.env.cr.fetchall()
 
     @api.model
     def _record(self, taken, refused):

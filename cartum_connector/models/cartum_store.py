@@ -234,6 +234,11 @@ class CartumStore(models.Model):
     presence_out_of_stock = fields.Char(
         string="Out of Stock Text", size=64, required=True, default="Немає в наявності"
     )
+    stock_signature = fields.Char(
+        readonly=True,
+        copy=False,
+        help="The stock settings Cartum last received every product with.",
+    )
     stock_linked_count = fields.Integer(string="Products Linked", compute="_compute_stock_state")
     stock_waiting_count = fields.Integer(
         string="Waiting to Be Sent", compute="_compute_stock_state"

@@ -1,4 +1,5 @@
 import time
+import uuid
 
 from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError
@@ -27,9 +28,8 @@ class TestStockExport(CartumCase):
         self.location = self.store.picking_type_id.default_location_src_id
 
     def send(self):
-        """The job's rounds for the store, in this transaction (the job commits each)."""
-        while self.Export._export_round(self.store)[1]:
-            pass
+        """The job's round for the store, in this transaction (the job commits it)."""
+        self.Export._export_round(self.store)
 
     def product(self, article):
         return (
@@ -138,7 +138,7 @@ class TestStockExport(CartumCase):
 
     def test_store_unreachable_sends_nothing_and_keeps_the_changes(self):
         self.shop.faults.fail_call("catalog/import", message="Maintenance")
-        self.assertEqual(self.Export._export_round(self.store), (0, False))
+        self.assertEqual(self.Export._export_round(self.store), 0, "Cartum answered for none")
         self.store.invalidate_recordset()
         self.assertGreater(self.store.stock_waiting_count, 0)
         self.send()
@@ -196,6 +196,8 @@ class TestStockExportAtOnce(TransactionCase):
 
     def setUp(self):
         super().setUp()
+        # What the test commits stays: the next run's store has another name.
+        self.tag = f"STK{uuid.uuid4().hex[:8]}"
         self.shop = SandboxStore(login="api", password="secret")
         for article in self.ARTICLES:
             self.shop.add_product(article, {"ua": article}, 10.0)
@@ -208,11 +210,11 @@ class TestStockExportAtOnce(TransactionCase):
             env["ir.config_parameter"].set_param(ALLOW_LOCAL_STORES_PARAM, "True")
             store = env["cartum.store"].create(
                 {
-                    "name": f"Stock shop {self._testMethodName}",
+                    "name": f"Stock shop {self.tag}",
                     "url": sandbox.base_url,
                     "login": "api",
                     "password": "secret",
-                    "order_prefix": f"{self._testMethodName[-12:]}-",
+                    "order_prefix": f"{self.tag}-",
                     "requests_per_second": 0,
                     "stock_export": True,
                     "stock_kind": "residues",
