@@ -96,7 +96,9 @@ class CartumStockExport(models.AbstractModel):
         if product_ids:
             self.env.cr.execute(
                 "INSERT INTO cartum_stock_change (store_id, product_id) "
-                "SELECT store_id, product_id FROM cartum_product_link WHERE product_id IN %s",
+                "SELECT link.store_id, link.product_id FROM cartum_product_link link "
+                "JOIN cartum_store store ON store.id = link.store_id "
+                "WHERE store.stock_export AND link.product_id IN %s",
                 (tuple(product_ids),),
             )
 
@@ -104,10 +106,22 @@ class CartumStockExport(models.AbstractModel):
     def _cron_export_stock(self):
         """Scheduled: every store that sends its stock sends what changed. It never raises:
         a store that fails is logged and tried again at the next run."""
+        # What moved in stores that no longer send their stock is of no use.
+        self.env.cr.execute(
+            "DELETE FROM cartum_stock_change WHERE store_id NOT IN "
+            "(SELECT id FROM cartum_store WHERE stock_export)"
+        )
+        self.env.cr.commit()  # pylint: disable=invalid-commit
         stores = (
             self.env["cartum.store"]
             .sudo()
-            .search([("stock_export", "=", True), ("sync_paused", "=", False)])
+            .search(
+                [
+                    ("stock_export", "=", True),
+                    ("sync_paused", "=", False),
+                    ("connection_state", "=", "ok"),
+                ]
+            )
         )
         for store in stores:
             try:
@@ -132,8 +146,8 @@ class CartumStockExport(models.AbstractModel):
     @api.model
     def _export_round(self, store):
         """One round: wait for the store's other jobs, lock the links whose stock changed and
-        send them. Returns how many Cartum answered for; False when the store could not be
-        reached (the changes wait for the next round)."""
+        send them. Returns how many products Cartum answered for; False when the store could not
+        be reached (the changes wait for the next round)."""
         self.env["cartum.importer"]._wait_for_store(store)
         store = store.sudo().with_context(lang=store._message_lang())
         signature = self._signature(store)

@@ -59,6 +59,7 @@ CONNECTOR_FIELDS = {
     "first_import_at",
     "import_cursor",
     "import_requested_by",
+    "stock_signature",
 }
 
 
@@ -692,6 +693,9 @@ class CartumStore(models.Model):
             self._sync_cron()
         if {"url", "login", "password"} & set(vals):
             self.sudo().connection_state = "untested"
+        if "stock_export" in vals:
+            # Stock that moved while the store did not send it: all of it is sent again.
+            self.sudo().stock_signature = False
         if "password" in vals:
             # Tracked without its value, which only Cartum administrators may read; logged, not
             # mailed, so that no sender address is needed to change credentials.
