@@ -94,6 +94,7 @@ class CartumStockExport(models.AbstractModel):
     def _note_stock_moved(self, product_ids):
         """The stock of these products moved: each store they are linked to sends it."""
         if product_ids:
+            self.env["cartum.store"].flush_model(["stock_export"])
             self.env.cr.execute(
                 "INSERT INTO cartum_stock_change (store_id, product_id) "
                 "SELECT link.store_id, link.product_id FROM cartum_product_link link "
