@@ -73,6 +73,7 @@ from .records import (
     CARTUM_DATETIME_FORMAT,
     Page,
     StatusUpdateResult,
+    StockImportResult,
     parse_currency,
     parse_orders,
     parse_products,
@@ -90,6 +91,8 @@ RETRY_SAFE_FUNCTIONS = frozenset(
         "orders/get_available_statuses",
         "orders/update",
         "catalog/export",
+        # Stock is sent as a value, not a change: sending it twice does no harm.
+        "catalog/import",
         "pages/export",
         "currency/export",
     }
@@ -663,6 +666,39 @@ class CartumClient:
                 )
         return results
 
+    def import_stock(self, products):
+        """Send stock with ``catalog/import``: ``products`` is a list of dicts {article,
+        residues} or {article, presence}, in requests under the store's body limit.
+
+        Returns one StockImportResult per product, in order, from the answer's
+        ``log[].info[].code`` (0 = taken; an article the log does not name was taken). When a
+        call fails, its products and those of the later calls are not delivered; the results
+        of the earlier calls stand.
+        """
+        results = []
+        batches = list(self._batches(list(products), key="products"))
+        for index, batch in enumerate(batches):
+            try:
+                answer = self.call("catalog/import", {"products": batch})
+            except CartumError as error:
+                _logger.warning(
+                    "Cartum catalog/import at %s: %d product(s) not delivered: %s",
+                    self.base_url,
+                    sum(len(rest) for rest in batches[index:]),
+                    error,
+                )
+                results.extend(
+                    StockImportResult(product["article"], False, None, str(error), False)
+                    for rest in batches[index:]
+                    for product in rest
+                )
+                break
+            answers = _import_log(answer.response.get("log"), self.scrub)
+            for product in batch:
+                code, message = answers.get(str(product["article"]), (0, ""))
+                results.append(StockImportResult(product["article"], code == 0, code, message))
+        return results
+
     def export_catalog(self, articles=None, page_size=CATALOG_PAGE_LIMIT):
         """Yield parsed Pages of products, for the given articles or the whole catalog."""
         page_size = min(page_size, CATALOG_PAGE_LIMIT)
@@ -737,6 +773,30 @@ class CartumClient:
             size += item_size
         if batch:
             yield batch
+
+
+def _import_log(log, scrub):
+    """{article: (code, message)} from catalog/import's ``log``: the first non-zero code of an
+    article's ``info``, else 0. Entries that cannot be read are passed over."""
+    answers = {}
+    for entry in log if isinstance(log, list) else []:
+        if not isinstance(entry, dict) or entry.get("article") in (None, ""):
+            continue
+        infos = entry.get("info")
+        infos = (
+            [info for info in infos if isinstance(info, dict)] if isinstance(infos, list) else []
+        )
+        code, message = 0, ""
+        for info in infos:
+            try:
+                info_code = int(info.get("code", 0))
+            except (TypeError, ValueError):
+                info_code = -1  # a code that is no number is no "taken"
+            if info_code != 0:
+                code, message = info_code, _bounded(scrub(_message(info))) or "refused by Cartum"
+                break
+        answers[str(entry["article"])] = (code, message)
+    return answers
 
 
 def _cartum_time(value):

@@ -202,6 +202,18 @@ class StatusUpdateResult:
     delivered: bool = True
 
 
+@dataclass(frozen=True)
+class StockImportResult:
+    """Cartum's answer to one product of ``catalog/import``: ``code`` 0 means taken.
+    ``delivered`` is False when the call failed: the product was not sent, send it again."""
+
+    article: str
+    ok: bool
+    code: int | None = None
+    message: str = ""
+    delivered: bool = True
+
+
 def payload_digest(payload, default=None):
     canonical = json.dumps(
         payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=default

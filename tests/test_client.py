@@ -630,7 +630,9 @@ def test_answer_larger_than_declared_limit_is_refused(store, make_client):
     client.list_currencies()
     store.faults.oversize_next(5, 200_000)
     refused_once(
-        store, client, client.list_currencies,
+        store,
+        client,
+        client.list_currencies,
         "currency/export: the store's answer is larger than 100000 bytes",
     )
 
@@ -657,7 +659,9 @@ def test_answer_nested_too_deep_is_refused(store, make_client, depth):
     client.list_currencies()
     store.faults.deep_next(1, depth)
     refused_once(
-        store, client, client.list_currencies,
+        store,
+        client,
+        client.list_currencies,
         "currency/export: the answer is nested deeper than 32 levels",
     )
 
@@ -774,3 +778,55 @@ def test_interactive_client_shares_the_token(store, make_client):
         quick.list_currencies()
     assert client.list_currencies()  # the original keeps its patience
     assert client.timeout[1] == 5.0 and client.max_attempts == 4
+
+
+def test_import_stock_sets_residues_and_reads_each_articles_code(store, make_client):
+    store.warehouse_stock = True
+    store.import_refusals["BAT-1"] = "Товар заблоковано"
+    client = make_client()
+    results = client.import_stock(
+        [
+            {"article": "DSP-1", "residues": [{"warehouse": "Основний склад", "quantity": 4}]},
+            {"article": "BAT-1", "residues": [{"warehouse": "Основний склад", "quantity": 1}]},
+        ]
+    )
+    assert [(r.article, r.ok, r.code, r.delivered) for r in results] == [
+        ("DSP-1", True, 0, True),
+        ("BAT-1", False, 1, True),
+    ]
+    assert results[1].message == "Товар заблоковано"
+    stock = {
+        article: (presence, quantity) for article, presence, quantity, _r in store.stock_snapshot()
+    }
+    assert stock["DSP-1"] == ("В наявності", 4)
+
+
+def test_import_stock_presence_on_a_store_without_warehouse_stock(store, make_client):
+    client = make_client()
+    refused, taken = client.import_stock(
+        [
+            {"article": "DSP-1", "residues": [{"warehouse": "Основний склад", "quantity": 2}]},
+            {"article": "BAT-1", "presence": "Немає в наявності"},
+        ]
+    )
+    assert not refused.ok and "Warehouse accounting is off" in refused.message
+    assert taken.ok
+    assert {a: p for a, p, _q, _r in store.stock_snapshot()}["BAT-1"] == "Немає в наявності"
+
+
+def test_import_stock_batches_under_the_body_limit(store, make_client):
+    for number in range(40):
+        store.add_product(f"P-{number:03}", {"ua": "Деталь"}, 10.0)
+    client = make_client(max_body_bytes=1000)
+    products = [{"article": f"P-{n:03}", "presence": "В наявності"} for n in range(40)]
+    results = client.import_stock(products)
+    calls = [function for function in store.requests if function == "catalog/import"]
+    assert len(calls) > 1
+    assert all(result.ok for result in results) and len(results) == 40
+
+
+def test_import_stock_call_failing_leaves_the_rest_undelivered(store, make_client):
+    store.faults.fail_call("catalog/import", nth=1, message="Maintenance")
+    client = make_client()
+    (result,) = client.import_stock([{"article": "DSP-1", "presence": "В наявності"}])
+    assert not result.ok and not result.delivered and "Maintenance" in result.message

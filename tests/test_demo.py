@@ -182,6 +182,10 @@ def test_a_first_start_of_the_demo(tmp_path, database):
         assert [(run["trigger"], run["state"]) for run in runs] == [("first", "done")]
 
         sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+        # The demo store's parts got their Odoo stock (the saved state below lists what
+        # Cartum received), shown in the sandbox's admin.
+        orders_page = requests.get(f"{sandbox_url}/edit/orders/", timeout=10).text
+        assert "Stock in the catalog" in orders_page
         session = requests.Session()
         page = session.get(f"{sandbox_url}/edit/orders/1006/", timeout=10).text
         form_token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
@@ -205,6 +209,7 @@ def test_a_first_start_of_the_demo(tmp_path, database):
     assert psutil.wait_procs(steps, timeout=0)[1] == []
     saved = json.loads((tmp_path / "cartum-sandbox-state.json").read_text(encoding="utf-8"))
     assert saved["orders"]["1006"]["stat_status"] == 2
+    assert {entry["article"] for entry in saved["stock_imports"]} >= {"DSP-IP12", "BAT-IP12"}
 
 
 def _listens(port):

@@ -19,4 +19,6 @@ from . import cartum_importer
 from . import repair_order
 from . import stock_move
 from . import stock_move_line
+from . import stock_quant
 from . import res_config_settings
+from . import cartum_stock_export

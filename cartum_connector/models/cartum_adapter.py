@@ -155,6 +155,22 @@ class CartumAdapter(models.AbstractModel):
         Batches Cartum applied keep their results when a later batch fails."""
         return self._client(store).update_statuses(updates)
 
+    @api.model
+    def _catalog_keys(self, store):
+        """(article, title in the store's import language) of every product of the store's
+        catalog, read in pages of 500."""
+        return [
+            (product.article, product.titles.get(store.import_language) or "")
+            for page in self._client(store).export_catalog()
+            for product in page.items
+        ]
+
+    @api.model
+    def _import_stock(self, store, products):
+        """Send ``[{"article", "residues" | "presence"}]`` to Cartum; one StockImportResult per
+        product, in order. Batches Cartum took keep their results when a later batch fails."""
+        return self._client(store).import_stock(products)
+
     # -- clients ----------------------------------------------------------------------------------
 
     @api.model

@@ -36,6 +36,18 @@ class CartumProductLink(models.Model):
         help="Set when the store's catalog no longer has this article. The product is kept.",
     )
 
+    stock_sent = fields.Char(
+        string="Stock Cartum Has",
+        readonly=True,
+        help="The quantity (or presence text) Cartum last took for this product.",
+    )
+    stock_sent_at = fields.Datetime(string="Stock Sent On", readonly=True)
+    stock_refused = fields.Char(
+        readonly=True,
+        help="The value Cartum refused: it is not sent again until the stock changes.",
+    )
+    stock_refusal = fields.Char(string="Why Cartum Refused the Stock", readonly=True)
+
     @api.model
     def _record_field(self):
         return "product_id"
@@ -85,10 +97,18 @@ class CartumProductLink(models.Model):
                 ),
                 "warning",
             )
+        Adapter = self.env["cartum.adapter"]
+        if store.stock_export:
+            # The stock goes to every product of the catalog that Odoo has, not only to those
+            # of the store's orders.
+            try:
+                self.env["cartum.stock.export"]._link_catalog(store)
+            except CartumError as error:
+                message = Adapter._error_message(store, error)
+                return self.env._("The catalog could not be read: %s", message), "danger"
         links = self.sudo().search([("store_id", "=", store.id)])
         if not links:
             return self.env._("No product of this store is linked yet."), "warning"
-        Adapter = self.env["cartum.adapter"]
         try:
             catalog = Adapter._read_catalog(
                 store, links.mapped("external_id"), interactive=not scheduled, fresh_sections=True

@@ -59,6 +59,7 @@ CONNECTOR_FIELDS = {
     "first_import_at",
     "import_cursor",
     "import_requested_by",
+    "stock_signature",
 }
 
 
@@ -206,6 +207,44 @@ class CartumStore(models.Model):
         help="When on, the product refresh also writes Cartum's current title (in the import "
         "language) and price to the product. When off, they are only shown on its Cartum link.",
     )
+    stock_export = fields.Boolean(
+        string="Send Stock to Cartum",
+        help="When on, Cartum receives the quantity free to use (on hand minus reserved) of "
+        "every product linked to the store, in the warehouse of its repair operation type. "
+        "Only changes are sent.",
+    )
+    stock_kind = fields.Selection(
+        [
+            ("residues", "Warehouse stock in Cartum"),
+            ("presence", "In stock / out of stock only"),
+        ],
+        string="Stock in Cartum",
+        required=True,
+        default="presence",
+        help="A store that keeps stock per warehouse receives the quantity in its warehouse "
+        "named below; one that does not receives the texts below.",
+    )
+    stock_warehouse_name = fields.Char(
+        string="Cartum Warehouse",
+        size=128,
+        help="The name of the warehouse in Cartum that receives the quantities.",
+    )
+    presence_in_stock = fields.Char(
+        string="In Stock Text", size=64, required=True, default="В наявності"
+    )
+    presence_out_of_stock = fields.Char(
+        string="Out of Stock Text", size=64, required=True, default="Немає в наявності"
+    )
+    stock_signature = fields.Char(
+        readonly=True,
+        copy=False,
+        help="The stock settings Cartum last received every product with.",
+    )
+    stock_linked_count = fields.Integer(string="Products Linked", compute="_compute_stock_state")
+    stock_waiting_count = fields.Integer(
+        string="Waiting to Be Sent", compute="_compute_stock_state"
+    )
+    stock_refused_count = fields.Integer(string="Refused by Cartum", compute="_compute_stock_state")
     requests_per_second = fields.Float(
         default=5.0,
         help="Ceiling on API calls per second to this store: from 0.5 to 50, or 0 for none.",
@@ -282,6 +321,14 @@ class CartumStore(models.Model):
         return self.env["stock.picking.type"].search(
             [("code", "=", "repair_operation"), ("company_id", "=", self.env.company.id)], limit=1
         )
+
+    def _compute_stock_state(self):
+        Export = self.env["cartum.stock.export"]
+        for store in self:
+            state = Export._stock_state(store) if store.id else {}
+            store.stock_linked_count = state.get("linked", 0)
+            store.stock_waiting_count = state.get("waiting", 0)
+            store.stock_refused_count = state.get("refused", 0)
 
     def _compute_repair_count(self):
         counts = dict(
@@ -646,6 +693,9 @@ class CartumStore(models.Model):
             self._sync_cron()
         if {"url", "login", "password"} & set(vals):
             self.sudo().connection_state = "untested"
+        if "stock_export" in vals:
+            # Stock that moved while the store did not send it: all of it is sent again.
+            self.sudo().stock_signature = False
         if "password" in vals:
             # Tracked without its value, which only Cartum administrators may read; logged, not
             # mailed, so that no sender address is needed to change credentials.
@@ -861,6 +911,29 @@ class CartumStore(models.Model):
         return self._cartum_notification(
             self.env._("Product refresh: %(store)s", store=self.name), message, level
         )
+
+    def action_send_stock_now(self):
+        """Send the stock changes now, through the scheduled job: the click never waits on
+        Cartum."""
+        self._check_cartum_manager()
+        if not self.filtered("stock_export"):
+            raise UserError(
+                self.env._("Switch on Send Stock to Cartum in the store's settings first.")
+            )
+        self.env.ref("cartum_connector.ir_cron_cartum_stock_export").sudo()._trigger()
+        return self._cartum_notification(
+            self.env._("Send Stock Now"),
+            self.env._("The stock changes are being sent to Cartum in the background."),
+            "success",
+        )
+
+    def action_view_refused_stock(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "cartum_connector.cartum_product_link_action"
+        )
+        action["domain"] = [("store_id", "=", self.id), ("stock_refusal", "!=", False)]
+        return action
 
     def action_toggle_pause(self):
         self._check_cartum_manager()

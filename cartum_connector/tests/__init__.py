@@ -7,6 +7,7 @@ from . import test_live_stores
 from . import test_mapper
 from . import test_security
 from . import test_status_push
+from . import test_stock_export
 from . import test_store
 from . import test_tours
 from . import test_upgrade

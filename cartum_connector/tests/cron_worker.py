@@ -3,9 +3,9 @@ cursor and transaction, as a cron worker of an Odoo server runs them.
 
     python3 cron_worker.py DATABASE [Odoo options]
 
-Prints "ready" once Odoo is loaded. Then, for each line "import STORE_ID" or "refresh
-STORE_ID" on its input, runs that store's job and prints its result as one line of JSON,
-until its input ends.
+Prints "ready" once Odoo is loaded. Then, for each line "import STORE_ID", "refresh
+STORE_ID" or "stock STORE_ID" on its input, runs that store's job and prints its result as one
+line of JSON, until its input ends.
 """
 
 import json
@@ -30,6 +30,9 @@ def run_job(registry, job, store_id):
         if job == "import":
             run = env["cartum.importer"]._run(store, trigger="cron", commit=True)
             return {"state": run.state, "imported": run.imported_count, "message": run.message}
+        if job == "stock":
+            env["cartum.stock.export"]._export_store(store)
+            return {}
         store._refresh_products_scheduled()
         return {}
 

@@ -315,9 +315,7 @@ class TestConnectionErrorsInTheUserLanguage(CartumCase):
         )
         self.assertEqual(store.action_test_connection()["params"]["type"], "success")
         self.shop.faults.garbage_next(4)
-        self.assertIn(
-            "respondió algo que el conector no puede leer", self.run_import().message
-        )
+        self.assertIn("respondió algo que el conector no puede leer", self.run_import().message)
         store.url = "http://127.0.0.1:9"
         self.env["cartum.adapter"]._client(self.store).backoff_base = 0.01
         message = store.action_test_connection()["params"]["message"]

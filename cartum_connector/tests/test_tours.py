@@ -196,6 +196,25 @@ class TestCartumTours(CartumSetup, HttpCase):
             timeout=180,
         )
 
+    def test_stock_tour(self):
+        """Stock to Cartum: its settings on the store's form, Send Stock Now on the form and
+        on the dashboard card (each triggers the stock job, which does not run in tests)."""
+        stock_job = self.env.ref("cartum_connector.ir_cron_cartum_stock_export")
+        triggers = self.cron_triggers(stock_job)
+        self.start_tour(
+            "/odoo/action-cartum_connector.cartum_store_action",
+            "cartum_stock_tour",
+            login="admin",
+            timeout=180,
+        )
+        self.env.invalidate_all()
+        self.assertTrue(self.store.stock_export)
+        self.assertEqual(self.store.stock_kind, "residues")
+        self.assertEqual(self.store.stock_warehouse_name, "Основний склад")
+        self.assertEqual(self.store.presence_out_of_stock, "Закінчився")
+        self.assertEqual(self.cron_triggers(stock_job), triggers + 2)
+        self.assertEqual(self.shop.stock_imports, [], "no click waited on Cartum")
+
     def language_tour(self, lang, tour):
         """The dashboard, Import Orders… and a connection error in ``lang``, the admin's,
         on a 1440-pixel screen; the demo shop writes in English, its responsible user's

@@ -91,8 +91,21 @@ class AdminPages:
             "<table><tr><th>Order</th><th>Created</th><th>Status</th><th>Customer</th>"
             f"<th>Total</th></tr>{rows}</table>"
             f"{self._new_order_form(statuses, language)}"
+            f"{self._stock_table()}"
         )
         return _page("Orders", body)
+
+    def _stock_table(self):
+        """The catalog's stock, as catalog/import last set it."""
+        rows = "".join(
+            f"<tr><td>{_text(article)}</td><td>{_text(presence)}</td><td>{_text(quantity)}</td>"
+            f"<td>{_text(', '.join(f'{w}: {q}' for w, q in residues.items()))}</td></tr>"
+            for article, presence, quantity, residues in self.store.stock_snapshot()
+        )
+        return (
+            '<h2>Stock in the catalog</h2><table class="stock"><tr><th>Article</th>'
+            f"<th>Presence</th><th>Quantity</th><th>Warehouses</th></tr>{rows}</table>"
+        )
 
     def _order_page(self, order_id):
         found = self.store.find_orders(ids=[order_id])

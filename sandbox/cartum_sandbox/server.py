@@ -43,6 +43,7 @@ class SandboxApp:
             STATUSES_FUNCTION: self._statuses,
             "orders/update": self._orders_update,
             "catalog/export": self._catalog_export,
+            "catalog/import": self._catalog_import,
             "currency/export": self._currency_export,
             "pages/export": self._pages_export,
         }
@@ -202,6 +203,20 @@ class SandboxApp:
         if not products:
             return "EMPTY", {}
         return "OK", {"products": products}
+
+    def _catalog_import(self, body):
+        entries = body.get("products")
+        if not isinstance(entries, list) or not entries:
+            raise _BadRequest("Parameter 'products' must be a non-empty list")
+        if self.store.import_delay:  # a call that takes time, for the concurrency tests
+            time.sleep(self.store.import_delay)
+        log, refused = [], False
+        for entry in entries:
+            code, message = self.store.import_product_stock(entry)
+            refused = refused or code != 0
+            article = entry.get("article") if isinstance(entry, dict) else None
+            log.append({"article": article, "info": [{"code": code, "message": message}]})
+        return ("WARNING" if refused else "OK"), {"log": log}
 
     def _pages_export(self, body):
         parent = _optional_int(body, "parent") or 0

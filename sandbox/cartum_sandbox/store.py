@@ -43,6 +43,11 @@ LIVE_ORDER_KEYS = {
 LIVE_MONEY_KEYS = ("delivery_price", "total_sum", "total_default", "discount_value")
 LIVE_LINE_MONEY_KEYS = ("price", "total_price")
 # How a live store answers an expired or unknown token: Cartum's own status, HTTP 401, or ERROR.
+# catalog/import's per-article codes: 0 = imported.
+IMPORT_OK = 0
+IMPORT_REFUSED = 1
+IMPORT_BAD_ARTICLE = 2
+PRESENCE_TEXTS = ("В наявності", "Немає в наявності", "Под заказ")
 TOKEN_REFUSALS = ("UNAUTHORIZED", "HTTP 401", "ERROR")
 
 
@@ -268,6 +273,12 @@ class SandboxStore:
     bot_filter = False
     # Orders carry the keys of LIVE_ORDER_KEYS, additional_data, and money as integers.
     live_orders = False
+    # catalog/import: a store with warehouse accounting takes `residues` for its warehouses;
+    # one without takes `presence`, one of PRESENCE_TEXTS.
+    warehouse_stock = False
+    warehouses = ("Основний склад",)
+    # Seconds each catalog/import call takes before it is applied.
+    import_delay = 0
 
     def __init__(
         self,
@@ -314,6 +325,9 @@ class SandboxStore:
         self._delivery_type_ids = {}
         # Catalog sections of pages/export: {id: {"id", "parent", "title": {lang: text}}}.
         self.sections = {}
+        # catalog/import: {article: message} refused whatever they carry; every import asked.
+        self.import_refusals = {}
+        self.stock_imports = []
         for status_id, titles, is_successful in STANDARD_STATUSES:
             self.add_status(status_id, titles, is_successful)
 
@@ -328,6 +342,8 @@ class SandboxStore:
 
     def __setstate__(self, state):
         state.setdefault("sections", {})  # kept by an older sandbox
+        state.setdefault("import_refusals", {})
+        state.setdefault("stock_imports", [])
         self.__dict__.update(state)
         self._lock = threading.Lock()
         self._token_expiry = {}
@@ -417,6 +433,8 @@ class SandboxStore:
             "price": _money(price),
             "parent": category,
             "presence": "В наявності",
+            "quantity": 0,
+            "residues": {},
             "display_in_showcase": 1,
         }
         with self._lock:
@@ -685,6 +703,57 @@ class SandboxStore:
                     lang: text if lang in enabled else "" for lang, text in product[field].items()
                 }
         return page
+
+    def import_product_stock(self, entry):
+        """Apply one product of a catalog/import call; returns (code, message), 0 = imported.
+        Only stock is taken here: an article the catalog lacks is refused, as a new product
+        would need its title."""
+        article = entry.get("article") if isinstance(entry, dict) else None
+        if not isinstance(article, str) or not article:
+            return IMPORT_BAD_ARTICLE, "Each product needs an article"
+        with self._lock:
+            self.stock_imports.append(copy.deepcopy(entry))
+            product = self.products.get(article)
+            if article in self.import_refusals:
+                return IMPORT_REFUSED, self.import_refusals[article]
+            if product is None:
+                return IMPORT_REFUSED, f"Product {article} not found: a new product needs a title"
+            if "residues" in entry:
+                problem = self._residues_problem(entry["residues"])
+                if problem:
+                    return IMPORT_REFUSED, problem
+                for residue in entry["residues"]:
+                    product["residues"][residue["warehouse"]] = residue["quantity"]
+                product["quantity"] = sum(product["residues"].values())
+                product["presence"] = PRESENCE_TEXTS[0 if product["quantity"] > 0 else 1]
+            if "presence" in entry:
+                if entry["presence"] not in PRESENCE_TEXTS:
+                    return IMPORT_REFUSED, f"Unknown presence {entry['presence']!r}"
+                product["presence"] = entry["presence"]
+            return IMPORT_OK, "Product updated"
+
+    def _residues_problem(self, residues):
+        if not self.warehouse_stock:
+            return "Warehouse accounting is off in this store: residues cannot be set"
+        if not isinstance(residues, list):
+            return "residues must be a list"
+        for residue in residues:
+            if not isinstance(residue, dict):
+                return f"Invalid residue {residue!r}"
+            if residue.get("warehouse") not in self.warehouses:
+                return f"Unknown warehouse {residue.get('warehouse')!r}"
+            quantity = residue.get("quantity")
+            if isinstance(quantity, bool) or not isinstance(quantity, (int, float)) or quantity < 0:
+                return f"Invalid quantity {quantity!r}"
+        return None
+
+    def stock_snapshot(self):
+        """(article, presence, quantity, residues) of every catalog product, by article."""
+        with self._lock:
+            return [
+                (article, p["presence"], p.get("quantity", 0), dict(p.get("residues", {})))
+                for article, p in sorted(self.products.items())
+            ]
 
     def export_sections(self, parent=0):
         """The sections under ``parent``, with disabled languages blanked."""
