@@ -326,38 +326,43 @@ class CartumImporter(models.AbstractModel):
         which unknown orders to pass over. Whatever fails unforeseen rolls back this page only,
         and ends the run.
 
-        In the scheduled job, a page that PostgreSQL refused because another job wrote the same
-        rows at the same time (another store creating the same contact, the catalog refresh) is
-        rolled back to the previous page's commit and run again in a fresh transaction, which
-        sees what the other job committed. A click lets Odoo run its whole request again."""
+        The scheduled job writes a page in two steps, each committed: the page's shared records
+        (contacts, products, categories, links; with the unchanged orders and the failures
+        found meanwhile), then its repair orders. Another store's import waiting for the same
+        contact or product waits only for the first step. A step that PostgreSQL refused
+        because another job wrote the same rows at the same time is rolled back and run again
+        alone, in a fresh transaction that sees what the other job committed: what a step
+        counts and records is rolled back with it, so a step run again never counts twice. A
+        click lets Odoo run its whole request again."""
         if not commit:
             with self.env.cr.savepoint():
-                self._import_page_orders(run, page, commit, left_out)
+                shared = self._write_shared_records(run, page, left_out)
+                self._write_page_repairs(run, *shared)
             return
-        for attempt in range(1, PAGE_ATTEMPTS + 1):
-            try:
-                self._import_page_orders(run, page, commit, left_out)
-                return
-            except TRANSIENT_DB_ERRORS as error:
-                if attempt == PAGE_ATTEMPTS:
-                    raise
-                self.env.cr.rollback()
-                _logger.info(
-                    "Cartum store %s: a page collided with another job (%s): run again",
-                    run.store_id.id,
-                    error.pgcode,
-                )
-                self._pause_before_retry(attempt)
+        # What the run wrote before this page is kept whatever becomes of the page's steps.
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+        store_id = run.store_id.id
+        shared = self._retry_transient(
+            lambda: self._write_shared_records(run, page, left_out),
+            f"Cartum store {store_id}: the shared records of a page",
+        )
+        self._retry_transient(
+            lambda: self._write_page_repairs(run, *shared),
+            f"Cartum store {store_id}: the repair orders of a page",
+        )
 
     @api.model
-    def _import_page_orders(self, run, page, commit, left_out):
+    def _write_shared_records(self, run, page, left_out):
+        """The first step of a page: sort its orders, record its failures, mark the unchanged
+        ones read and find or create what the new and changed ones share with other orders.
+        Returns ``(pairs, prepared_pairs, unchanged_orders)`` for ``_write_page_repairs``."""
         store = run.store_id
         Repair = self.env["repair.order"].sudo().with_company(store.company_id)
         for error in page.errors:
             run._record_failure(error.record_id, str(error))
         orders = page.items
         if not orders:
-            return
+            return [], [], []
         known = {
             repair.cartum_external_id: repair
             for repair in Repair.search(
@@ -399,10 +404,39 @@ class CartumImporter(models.AbstractModel):
         self._mark_read(unchanged, adopted)
         self.env["cartum.order.mapper"]._touch_links(store, unchanged_orders)
         run._count_orders(unchanged=[order.order_id for order in unchanged_orders])
-        written = self._write_orders(run, to_write, commit) if to_write else []
+        # The page's contacts, products and categories in one batch, else for each order alone.
+        prepared_pairs = (
+            self._batch_else_each(
+                run,
+                to_write,
+                lambda pairs: (
+                    [self._prepare(run, [order for order, _repair in pairs])] * len(pairs)
+                ),
+            )
+            if to_write
+            else []
+        )
+        return to_write, prepared_pairs, unchanged_orders
+
+    @api.model
+    def _write_page_repairs(self, run, pairs, prepared_pairs, unchanged_orders):
+        """The second step of a page: write the repair orders of its new and changed orders,
+        ``(order, repair or None)`` pairs, with what ``_write_shared_records`` prepared, and
+        resolve the earlier failures of the orders that went through."""
+        repair_of = {order.order_id: repair for order, repair in pairs}
+        written = []
+        # One group for the whole page, or one for each order when the batch was refused.
+        for prepared, group in groupby(prepared_pairs, key=lambda pair: pair[1]):
+            orders = [order for order, _prepared in group]
+            new = [order for order in orders if not repair_of[order.order_id]]
+            changed = [(o, repair_of[o.order_id]) for o in orders if repair_of[o.order_id]]
+            written += self._create_repairs(run, prepared, new)
+            written += self._update_repairs(run, prepared, changed)
         succeeded = unchanged_orders + written
-        run._resolve_failures([str(order.order_id) for order in succeeded], "order")
-        run._resolve_failures(self._orders_in_step(store, succeeded), "status")
+        if succeeded:
+            store = run.store_id
+            run._resolve_failures([str(order.order_id) for order in succeeded], "order")
+            run._resolve_failures(self._orders_in_step(store, succeeded), "status")
 
     @api.model
     def _mark_read(self, repairs, digests):
@@ -502,31 +536,6 @@ class CartumImporter(models.AbstractModel):
             except Exception as error:  # one bad order is recorded; the others go on
                 run._record_failure(order.order_id, run._describe(error), repair)
         return went_through
-
-    @api.model
-    def _write_orders(self, run, pairs, commit):
-        """Map and write a page's new and changed orders, ``(order, repair or None)`` pairs;
-        returns the orders written. The page's contacts, products and categories are made in
-        one batch (else for each order alone), which the scheduled job commits before it
-        writes the repairs: another store's import waiting for the same contact or product
-        waits only for that batch."""
-        prepared_pairs = self._batch_else_each(
-            run,
-            pairs,
-            lambda pairs: [self._prepare(run, [order for order, _repair in pairs])] * len(pairs),
-        )
-        if commit:
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-        repair_of = {order.order_id: repair for order, repair in pairs}
-        written = []
-        # One group for the whole page, or one for each order when the batch was refused.
-        for prepared, group in groupby(prepared_pairs, key=lambda pair: pair[1]):
-            orders = [order for order, _prepared in group]
-            new = [order for order in orders if not repair_of[order.order_id]]
-            changed = [(o, repair_of[o.order_id]) for o in orders if repair_of[o.order_id]]
-            written += self._create_repairs(run, prepared, new)
-            written += self._update_repairs(run, prepared, changed)
-        return written
 
     @api.model
     def _prepare(self, run, orders):
