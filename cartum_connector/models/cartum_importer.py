@@ -1,34 +1,20 @@
 import json
 import logging
-import random
-import time
 from datetime import timedelta
 
 from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import groupby
-from psycopg2 import errors as pg_errors
 
 from cartum_api import DIGEST_PREFIX, CartumError
 
-from .. import compat
 from .cartum_order_mapper import customer_key, part_key
+from .cartum_store_job import RETRYABLE_DB_ERRORS
 
 _logger = logging.getLogger(__name__)
 
-# Advisory lock namespace of a store's jobs (first key; the store id is the second).
-IMPORT_LOCK_NAMESPACE = 0x0CA7
 ORDERS_PER_PAGE = 100
-# PostgreSQL's answers to two transactions writing the same rows at the same time: the later
-# one is refused, and succeeds when run again in a fresh transaction.
-TRANSIENT_DB_ERRORS = (
-    pg_errors.SerializationFailure,
-    pg_errors.DeadlockDetected,
-    pg_errors.LockNotAvailable,
-)
-# How many times a scheduled job runs a page again after such a refusal.
-PAGE_ATTEMPTS = 6
 # New orders are searched by creation time from the newest one seen, minus this overlap, so that
 # an order saved late in Cartum (or on a clock at the window's edge) is never missed.
 IMPORT_OVERLAP = timedelta(minutes=30)
@@ -38,11 +24,12 @@ FIRST_IMPORT_PERIOD = timedelta(days=60)
 class CartumImporter(models.AbstractModel):
     """Where orders are fetched from Cartum and written into Odoo.
 
-    One run of one store: its lock, its import window, its pages, a savepoint around each
-    batch of orders, else around each order (``_batch_else_each``), the cursor of new orders,
-    and the sync log (``cartum.sync.run``) of what it did. Orders and catalog data come from
-    ``cartum.adapter``; the values from ``cartum.order.mapper``, which reads nothing from
-    Cartum.
+    One run of one store: its import window, its pages, a savepoint around each batch of
+    orders, else around each order (``_batch_else_each``), the cursor of new orders, and the
+    sync log (``cartum.sync.run``) of what it did. The store's lock, the commits and the runs
+    again after PostgreSQL refused a step are ``cartum.store.job``'s. Orders and catalog data
+    come from ``cartum.adapter``; the values from ``cartum.order.mapper``, which reads nothing
+    from Cartum.
     """
 
     _name = "cartum.importer"
@@ -78,7 +65,8 @@ class CartumImporter(models.AbstractModel):
         if commit:
             # Cron batches only: the run record is visible while it works.
             self.env.cr.commit()  # pylint: disable=invalid-commit
-        if not self._lock_store(store, commit):
+        Job = self.env["cartum.store.job"]
+        if not Job._lock_store(store, commit):
             run._finish(
                 "skipped",
                 self.env._(
@@ -94,7 +82,7 @@ class CartumImporter(models.AbstractModel):
             run._close_interrupted_runs()
             self._import(run, commit, order_ids, created_between)
         except Exception as error:
-            if not commit and isinstance(error, TRANSIENT_DB_ERRORS):
+            if not commit and isinstance(error, RETRYABLE_DB_ERRORS):
                 raise  # a user's click: Odoo runs the whole request again
             if commit:
                 self.env.cr.rollback()  # the page being written; committed pages stay
@@ -103,7 +91,7 @@ class CartumImporter(models.AbstractModel):
             run._finish("partial" if run.failed_count else "done")
         finally:
             if commit:
-                self._unlock_store(store)
+                Job._unlock_store(store)
         if not commit:
             # The caller's language: the screens the run opens in are the user's.
             return run.with_env(caller_env)
@@ -117,7 +105,7 @@ class CartumImporter(models.AbstractModel):
     @api.model
     def _finish_stopped(self, run, error):
         store_id = run.store_id.id
-        if isinstance(error, TRANSIENT_DB_ERRORS):
+        if isinstance(error, RETRYABLE_DB_ERRORS):
             _logger.warning("Cartum import of store %s kept colliding: %s", store_id, error)
             run._finish(
                 "skipped",
@@ -151,49 +139,6 @@ class CartumImporter(models.AbstractModel):
             self._refresh_open_orders(run, seen_ids, commit)
 
     @api.model
-    def _lock_store(self, store, commit=False):
-        """Take the store's lock; False if another job of the store holds it. The scheduled job
-        holds it across its commits, until ``_unlock_store``; a click, until its transaction
-        ends."""
-        function = "pg_try_advisory_lock" if commit else "pg_try_advisory_xact_lock"
-        self.env.cr.execute(f"SELECT {function}(%s, %s)", (IMPORT_LOCK_NAMESPACE, store.id))
-        return self.env.cr.fetchone()[0]
-
-    @api.model
-    def _unlock_store(self, store):
-        self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", (IMPORT_LOCK_NAMESPACE, store.id))
-
-    @api.model
-    def _wait_for_store(self, store):
-        """For the store's other jobs (catalog refresh, status pushes): wait until the store's
-        import, if one is running, ends; the lock is then held until this transaction ends.
-        What the import committed meanwhile may refuse this transaction's writes: scheduled
-        jobs then run again in a fresh transaction (``_retry_transient``)."""
-        self.env.cr.execute(
-            "SELECT pg_advisory_xact_lock(%s, %s)", (IMPORT_LOCK_NAMESPACE, store.id)
-        )
-
-    @api.model
-    def _retry_transient(self, work, description):
-        """Scheduled jobs only: run ``work()`` and commit; when PostgreSQL refuses it because
-        another job wrote the same rows, roll back and run it again in a fresh transaction."""
-        for attempt in range(1, PAGE_ATTEMPTS + 1):
-            try:
-                result = work()
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-                return result
-            except TRANSIENT_DB_ERRORS as error:
-                self.env.cr.rollback()
-                if attempt == PAGE_ATTEMPTS:
-                    raise
-                _logger.info("%s collided with another job (%s): run again", description, error)
-                self._pause_before_retry(attempt)
-
-    @api.model
-    def _pause_before_retry(self, attempt):
-        time.sleep(random.uniform(0, 0.05 * 2**attempt))
-
-    @api.model
     def _end_batch(self, run, commit):
         """End a batch of orders: in the scheduled job, commit it, so that an interruption keeps
         what it imported."""
@@ -205,7 +150,7 @@ class CartumImporter(models.AbstractModel):
     def _commit_progress(self, run, remaining):
         """Commit; Settings > Technical > Scheduled Actions shows how far the store's job got."""
         done = run.imported_count + run.updated_count + run.unchanged_count + run.failed_count
-        compat.commit_cron_progress(self.env, done=done, remaining=remaining)
+        self.env["cartum.store.job"]._commit_progress(done, remaining)
 
     # -- the import window ---------------------------------------------------------------
 
@@ -342,11 +287,12 @@ class CartumImporter(models.AbstractModel):
         # What the run wrote before this page is kept whatever becomes of the page's steps.
         self.env.cr.commit()  # pylint: disable=invalid-commit
         store_id = run.store_id.id
-        shared = self._retry_transient(
+        Job = self.env["cartum.store.job"]
+        shared = Job._retry_transient(
             lambda: self._write_shared_records(run, page, left_out),
             f"Cartum store {store_id}: the shared records of a page",
         )
-        self._retry_transient(
+        Job._retry_transient(
             lambda: self._write_page_repairs(run, *shared),
             f"Cartum store {store_id}: the repair orders of a page",
         )
@@ -517,7 +463,7 @@ class CartumImporter(models.AbstractModel):
             with self.env.cr.savepoint():
                 results = work(pairs)
             return list(zip([order for order, _repair in pairs], results, strict=True))
-        except (CartumError, *TRANSIENT_DB_ERRORS):
+        except (CartumError, *RETRYABLE_DB_ERRORS):
             raise
         except Exception:  # each order alone below, where each error is recorded
             _logger.info(
@@ -531,7 +477,7 @@ class CartumImporter(models.AbstractModel):
             try:
                 with self.env.cr.savepoint():
                     went_through.append((order, each(order, repair)))
-            except TRANSIENT_DB_ERRORS:
+            except RETRYABLE_DB_ERRORS:
                 raise  # not this order's fault: the page runs again
             except Exception as error:  # one bad order is recorded; the others go on
                 run._record_failure(order.order_id, run._describe(error), repair)

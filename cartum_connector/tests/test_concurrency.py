@@ -239,7 +239,7 @@ class TestStoresImportAtOnce(TransactionCase):
         with self.registry_of_workers.cursor() as import_cr:
             env = api.Environment(import_cr, SUPERUSER_ID, {})
             store = env["cartum.store"].browse(store_id)
-            self.assertTrue(env["cartum.importer"]._lock_store(store, commit=True))
+            self.assertTrue(env["cartum.store.job"]._lock_store(store, commit=True))
             refresh.start("refresh", store_id)
             try:
                 self.assertFalse(
@@ -252,7 +252,7 @@ class TestStoresImportAtOnce(TransactionCase):
                 )
                 import_cr.commit()
             finally:
-                env["cartum.importer"]._unlock_store(store)
+                env["cartum.store.job"]._unlock_store(store)
         refresh.result()
         links = self.committed_env()["cartum.product.link"].search([("store_id", "=", store_id)])
         self.assertEqual(len(links), ARTICLES)
