@@ -267,7 +267,12 @@ class TestStoresImportAtOnce(TransactionCase):
         each order once."""
         article = "CONC-STEP-1"
         shop = SandboxStore(login="api", password="secret")
-        shop.add_product(article, {"ua": "Step screen", "en": "Step screen"}, 100.0)
+        shop.add_product(
+            article,
+            {"ua": "Step screen", "en": "Step screen"},
+            100.0,
+            category="Parts step/Screens",
+        )
 
         def add_orders(first, count, currency=None):
             return [
