@@ -5,6 +5,7 @@ from . import res_partner
 from . import product_product
 from . import product_template
 from . import cartum_store
+from . import cartum_store_job
 from . import cartum_adapter
 from . import cartum_binding
 from . import cartum_shared_key

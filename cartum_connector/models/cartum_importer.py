@@ -1,34 +1,20 @@
 import json
 import logging
-import random
-import time
 from datetime import timedelta
 
 from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import groupby
-from psycopg2 import errors as pg_errors
 
 from cartum_api import DIGEST_PREFIX, CartumError
 
-from .. import compat
 from .cartum_order_mapper import customer_key, part_key
+from .cartum_store_job import RETRYABLE_DB_ERRORS
 
 _logger = logging.getLogger(__name__)
 
-# Advisory lock namespace of a store's jobs (first key; the store id is the second).
-IMPORT_LOCK_NAMESPACE = 0x0CA7
 ORDERS_PER_PAGE = 100
-# PostgreSQL's answers to two transactions writing the same rows at the same time: the later
-# one is refused, and succeeds when run again in a fresh transaction.
-TRANSIENT_DB_ERRORS = (
-    pg_errors.SerializationFailure,
-    pg_errors.DeadlockDetected,
-    pg_errors.LockNotAvailable,
-)
-# How many times a scheduled job runs a page again after such a refusal.
-PAGE_ATTEMPTS = 6
 # New orders are searched by creation time from the newest one seen, minus this overlap, so that
 # an order saved late in Cartum (or on a clock at the window's edge) is never missed.
 IMPORT_OVERLAP = timedelta(minutes=30)
@@ -38,11 +24,12 @@ FIRST_IMPORT_PERIOD = timedelta(days=60)
 class CartumImporter(models.AbstractModel):
     """Where orders are fetched from Cartum and written into Odoo.
 
-    One run of one store: its lock, its import window, its pages, a savepoint around each
-    batch of orders, else around each order (``_batch_else_each``), the cursor of new orders,
-    and the sync log (``cartum.sync.run``) of what it did. Orders and catalog data come from
-    ``cartum.adapter``; the values from ``cartum.order.mapper``, which reads nothing from
-    Cartum.
+    One run of one store: its import window, its pages, a savepoint around each batch of
+    orders, else around each order (``_batch_else_each``), the cursor of new orders, and the
+    sync log (``cartum.sync.run``) of what it did. The store's lock, the commits and the runs
+    again after PostgreSQL refused a step are ``cartum.store.job``'s. Orders and catalog data
+    come from ``cartum.adapter``; the values from ``cartum.order.mapper``, which reads nothing
+    from Cartum.
     """
 
     _name = "cartum.importer"
@@ -78,7 +65,8 @@ class CartumImporter(models.AbstractModel):
         if commit:
             # Cron batches only: the run record is visible while it works.
             self.env.cr.commit()  # pylint: disable=invalid-commit
-        if not self._lock_store(store, commit):
+        Job = self.env["cartum.store.job"]
+        if not Job._lock_store(store, commit):
             run._finish(
                 "skipped",
                 self.env._(
@@ -94,7 +82,7 @@ class CartumImporter(models.AbstractModel):
             run._close_interrupted_runs()
             self._import(run, commit, order_ids, created_between)
         except Exception as error:
-            if not commit and isinstance(error, TRANSIENT_DB_ERRORS):
+            if not commit and isinstance(error, RETRYABLE_DB_ERRORS):
                 raise  # a user's click: Odoo runs the whole request again
             if commit:
                 self.env.cr.rollback()  # the page being written; committed pages stay
@@ -103,7 +91,7 @@ class CartumImporter(models.AbstractModel):
             run._finish("partial" if run.failed_count else "done")
         finally:
             if commit:
-                self._unlock_store(store)
+                Job._unlock_store(store)
         if not commit:
             # The caller's language: the screens the run opens in are the user's.
             return run.with_env(caller_env)
@@ -117,7 +105,7 @@ class CartumImporter(models.AbstractModel):
     @api.model
     def _finish_stopped(self, run, error):
         store_id = run.store_id.id
-        if isinstance(error, TRANSIENT_DB_ERRORS):
+        if isinstance(error, RETRYABLE_DB_ERRORS):
             _logger.warning("Cartum import of store %s kept colliding: %s", store_id, error)
             run._finish(
                 "skipped",
@@ -151,49 +139,6 @@ class CartumImporter(models.AbstractModel):
             self._refresh_open_orders(run, seen_ids, commit)
 
     @api.model
-    def _lock_store(self, store, commit=False):
-        """Take the store's lock; False if another job of the store holds it. The scheduled job
-        holds it across its commits, until ``_unlock_store``; a click, until its transaction
-        ends."""
-        function = "pg_try_advisory_lock" if commit else "pg_try_advisory_xact_lock"
-        self.env.cr.execute(f"SELECT {function}(%s, %s)", (IMPORT_LOCK_NAMESPACE, store.id))
-        return self.env.cr.fetchone()[0]
-
-    @api.model
-    def _unlock_store(self, store):
-        self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", (IMPORT_LOCK_NAMESPACE, store.id))
-
-    @api.model
-    def _wait_for_store(self, store):
-        """For the store's other jobs (catalog refresh, status pushes): wait until the store's
-        import, if one is running, ends; the lock is then held until this transaction ends.
-        What the import committed meanwhile may refuse this transaction's writes: scheduled
-        jobs then run again in a fresh transaction (``_retry_transient``)."""
-        self.env.cr.execute(
-            "SELECT pg_advisory_xact_lock(%s, %s)", (IMPORT_LOCK_NAMESPACE, store.id)
-        )
-
-    @api.model
-    def _retry_transient(self, work, description):
-        """Scheduled jobs only: run ``work()`` and commit; when PostgreSQL refuses it because
-        another job wrote the same rows, roll back and run it again in a fresh transaction."""
-        for attempt in range(1, PAGE_ATTEMPTS + 1):
-            try:
-                result = work()
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-                return result
-            except TRANSIENT_DB_ERRORS as error:
-                self.env.cr.rollback()
-                if attempt == PAGE_ATTEMPTS:
-                    raise
-                _logger.info("%s collided with another job (%s): run again", description, error)
-                self._pause_before_retry(attempt)
-
-    @api.model
-    def _pause_before_retry(self, attempt):
-        time.sleep(random.uniform(0, 0.05 * 2**attempt))
-
-    @api.model
     def _end_batch(self, run, commit):
         """End a batch of orders: in the scheduled job, commit it, so that an interruption keeps
         what it imported."""
@@ -205,7 +150,7 @@ class CartumImporter(models.AbstractModel):
     def _commit_progress(self, run, remaining):
         """Commit; Settings > Technical > Scheduled Actions shows how far the store's job got."""
         done = run.imported_count + run.updated_count + run.unchanged_count + run.failed_count
-        compat.commit_cron_progress(self.env, done=done, remaining=remaining)
+        self.env["cartum.store.job"]._commit_progress(done, remaining)
 
     # -- the import window ---------------------------------------------------------------
 
@@ -326,38 +271,44 @@ class CartumImporter(models.AbstractModel):
         which unknown orders to pass over. Whatever fails unforeseen rolls back this page only,
         and ends the run.
 
-        In the scheduled job, a page that PostgreSQL refused because another job wrote the same
-        rows at the same time (another store creating the same contact, the catalog refresh) is
-        rolled back to the previous page's commit and run again in a fresh transaction, which
-        sees what the other job committed. A click lets Odoo run its whole request again."""
+        The scheduled job writes a page in two steps, each committed: the page's shared records
+        (contacts, products, categories, links; with the unchanged orders and the failures
+        found meanwhile), then its repair orders. Another store's import waiting for the same
+        contact or product waits only for the first step. A step that PostgreSQL refused
+        because another job wrote the same rows at the same time is rolled back and run again
+        alone, in a fresh transaction that sees what the other job committed: what a step
+        counts and records is rolled back with it, so a step run again never counts twice. A
+        click lets Odoo run its whole request again."""
         if not commit:
             with self.env.cr.savepoint():
-                self._import_page_orders(run, page, commit, left_out)
+                shared = self._write_shared_records(run, page, left_out)
+                self._write_page_repairs(run, *shared)
             return
-        for attempt in range(1, PAGE_ATTEMPTS + 1):
-            try:
-                self._import_page_orders(run, page, commit, left_out)
-                return
-            except TRANSIENT_DB_ERRORS as error:
-                if attempt == PAGE_ATTEMPTS:
-                    raise
-                self.env.cr.rollback()
-                _logger.info(
-                    "Cartum store %s: a page collided with another job (%s): run again",
-                    run.store_id.id,
-                    error.pgcode,
-                )
-                self._pause_before_retry(attempt)
+        # What the run wrote before this page is kept whatever becomes of the page's steps.
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+        store_id = run.store_id.id
+        Job = self.env["cartum.store.job"]
+        shared = Job._retry_transient(
+            lambda: self._write_shared_records(run, page, left_out),
+            f"Cartum store {store_id}: the shared records of a page",
+        )
+        Job._retry_transient(
+            lambda: self._write_page_repairs(run, *shared),
+            f"Cartum store {store_id}: the repair orders of a page",
+        )
 
     @api.model
-    def _import_page_orders(self, run, page, commit, left_out):
+    def _write_shared_records(self, run, page, left_out):
+        """The first step of a page: sort its orders, record its failures, mark the unchanged
+        ones read and find or create what the new and changed ones share with other orders.
+        Returns ``(pairs, prepared_pairs, unchanged_orders)`` for ``_write_page_repairs``."""
         store = run.store_id
         Repair = self.env["repair.order"].sudo().with_company(store.company_id)
         for error in page.errors:
             run._record_failure(error.record_id, str(error))
         orders = page.items
         if not orders:
-            return
+            return [], [], []
         known = {
             repair.cartum_external_id: repair
             for repair in Repair.search(
@@ -399,10 +350,39 @@ class CartumImporter(models.AbstractModel):
         self._mark_read(unchanged, adopted)
         self.env["cartum.order.mapper"]._touch_links(store, unchanged_orders)
         run._count_orders(unchanged=[order.order_id for order in unchanged_orders])
-        written = self._write_orders(run, to_write, commit) if to_write else []
+        # The page's contacts, products and categories in one batch, else for each order alone.
+        prepared_pairs = (
+            self._batch_else_each(
+                run,
+                to_write,
+                lambda pairs: (
+                    [self._prepare(run, [order for order, _repair in pairs])] * len(pairs)
+                ),
+            )
+            if to_write
+            else []
+        )
+        return to_write, prepared_pairs, unchanged_orders
+
+    @api.model
+    def _write_page_repairs(self, run, pairs, prepared_pairs, unchanged_orders):
+        """The second step of a page: write the repair orders of its new and changed orders,
+        ``(order, repair or None)`` pairs, with what ``_write_shared_records`` prepared, and
+        resolve the earlier failures of the orders that went through."""
+        repair_of = {order.order_id: repair for order, repair in pairs}
+        written = []
+        # One group for the whole page, or one for each order when the batch was refused.
+        for prepared, group in groupby(prepared_pairs, key=lambda pair: pair[1]):
+            orders = [order for order, _prepared in group]
+            new = [order for order in orders if not repair_of[order.order_id]]
+            changed = [(o, repair_of[o.order_id]) for o in orders if repair_of[o.order_id]]
+            written += self._create_repairs(run, prepared, new)
+            written += self._update_repairs(run, prepared, changed)
         succeeded = unchanged_orders + written
-        run._resolve_failures([str(order.order_id) for order in succeeded], "order")
-        run._resolve_failures(self._orders_in_step(store, succeeded), "status")
+        if succeeded:
+            store = run.store_id
+            run._resolve_failures([str(order.order_id) for order in succeeded], "order")
+            run._resolve_failures(self._orders_in_step(store, succeeded), "status")
 
     @api.model
     def _mark_read(self, repairs, digests):
@@ -483,7 +463,7 @@ class CartumImporter(models.AbstractModel):
             with self.env.cr.savepoint():
                 results = work(pairs)
             return list(zip([order for order, _repair in pairs], results, strict=True))
-        except (CartumError, *TRANSIENT_DB_ERRORS):
+        except (CartumError, *RETRYABLE_DB_ERRORS):
             raise
         except Exception:  # each order alone below, where each error is recorded
             _logger.info(
@@ -497,36 +477,11 @@ class CartumImporter(models.AbstractModel):
             try:
                 with self.env.cr.savepoint():
                     went_through.append((order, each(order, repair)))
-            except TRANSIENT_DB_ERRORS:
+            except RETRYABLE_DB_ERRORS:
                 raise  # not this order's fault: the page runs again
             except Exception as error:  # one bad order is recorded; the others go on
                 run._record_failure(order.order_id, run._describe(error), repair)
         return went_through
-
-    @api.model
-    def _write_orders(self, run, pairs, commit):
-        """Map and write a page's new and changed orders, ``(order, repair or None)`` pairs;
-        returns the orders written. The page's contacts, products and categories are made in
-        one batch (else for each order alone), which the scheduled job commits before it
-        writes the repairs: another store's import waiting for the same contact or product
-        waits only for that batch."""
-        prepared_pairs = self._batch_else_each(
-            run,
-            pairs,
-            lambda pairs: [self._prepare(run, [order for order, _repair in pairs])] * len(pairs),
-        )
-        if commit:
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-        repair_of = {order.order_id: repair for order, repair in pairs}
-        written = []
-        # One group for the whole page, or one for each order when the batch was refused.
-        for prepared, group in groupby(prepared_pairs, key=lambda pair: pair[1]):
-            orders = [order for order, _prepared in group]
-            new = [order for order in orders if not repair_of[order.order_id]]
-            changed = [(o, repair_of[o.order_id]) for o in orders if repair_of[o.order_id]]
-            written += self._create_repairs(run, prepared, new)
-            written += self._update_repairs(run, prepared, changed)
-        return written
 
     @api.model
     def _prepare(self, run, orders):

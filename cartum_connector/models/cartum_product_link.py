@@ -87,10 +87,10 @@ class CartumProductLink(models.Model):
         language) and sale price follow. An article gone from the catalog is marked, never
         deleted. Returns (message, level) for the user."""
         store = store.sudo()
-        Importer = self.env["cartum.importer"]
+        Job = self.env["cartum.store.job"]
         if scheduled:
-            Importer._wait_for_store(store)
-        elif not Importer._lock_store(store):
+            Job._wait_for_store(store)
+        elif not Job._lock_store(store):
             return (
                 self.env._(
                     "An import of this store is running: refresh the products when it has ended."

@@ -7,7 +7,7 @@ from odoo.exceptions import ValidationError
 from cartum_api import CartumError
 
 from .. import compat
-from .cartum_importer import TRANSIENT_DB_ERRORS
+from .cartum_store_job import RETRYABLE_DB_ERRORS
 
 _logger = logging.getLogger(__name__)
 
@@ -175,18 +175,18 @@ class CartumStatusPush(models.Model):
                 ),
             }
         )
-        Importer = self.env["cartum.importer"]
+        Job = self.env["cartum.store.job"]
         for store, store_pushes in (pushes - astray).grouped("store_id").items():
             # While the store's import runs, its pushes wait for the next round: the import
             # may be applying a later change from Cartum to the same orders.
-            if not Importer._lock_store(store):
+            if not Job._lock_store(store):
                 continue
             # Errors and chatter notes are read by the store's people, in their language.
             store_pushes = store_pushes.with_context(lang=store._message_lang())
             try:
                 with self.env.cr.savepoint():
                     store_pushes._send_to_store(store)
-            except TRANSIENT_DB_ERRORS as error:
+            except RETRYABLE_DB_ERRORS as error:
                 _logger.info("Cartum store %s: pushes collided (%s), next round", store.id, error)
             except CartumError as error:  # the store could not be reached: it says what to check
                 _logger.warning("Cartum store %s: pushes failed: %s", store.id, error)

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 
 from cartum_api import CartumError
 
-from .cartum_importer import TRANSIENT_DB_ERRORS
+from .cartum_store_job import RETRYABLE_DB_ERRORS
 
 _logger = logging.getLogger(__name__)
 
@@ -138,10 +138,10 @@ class CartumStockExport(models.AbstractModel):
         """Send the store's stock changes, in one committed round, run again in a fresh
         transaction when another round committed the same links meanwhile."""
         try:
-            self.env["cartum.importer"]._retry_transient(
+            self.env["cartum.store.job"]._retry_transient(
                 lambda: self._export_round(store), f"Stock export of Cartum store {store.id}"
             )
-        except TRANSIENT_DB_ERRORS:
+        except RETRYABLE_DB_ERRORS:
             _logger.warning("Stock export of Cartum store %s: given up until next run", store.id)
 
     @api.model
@@ -149,7 +149,7 @@ class CartumStockExport(models.AbstractModel):
         """One round: wait for the store's other jobs, lock the links whose stock changed and
         send them. Returns how many products Cartum answered for; False when the store could not
         be reached (the changes wait for the next round)."""
-        self.env["cartum.importer"]._wait_for_store(store)
+        self.env["cartum.store.job"]._wait_for_store(store)
         store = store.sudo().with_context(lang=store._message_lang())
         signature = self._signature(store)
         changes, waiting = self._waiting(store, everything=signature != store.stock_signature)

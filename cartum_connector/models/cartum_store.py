@@ -13,7 +13,7 @@ from odoo.tools import str2bool
 from cartum_api import FIRST_LAST, LAST_FIRST, address_problem
 
 from .. import compat
-from .cartum_importer import TRANSIENT_DB_ERRORS
+from .cartum_store_job import RETRYABLE_DB_ERRORS
 
 _logger = logging.getLogger(__name__)
 
@@ -786,11 +786,11 @@ class CartumStore(models.Model):
         """The daily refresh of one store: it waits for the store's import, and runs again
         when what the import committed meanwhile refuses it."""
         try:
-            self.env["cartum.importer"]._retry_transient(
+            self.env["cartum.store.job"]._retry_transient(
                 lambda: self.env["cartum.product.link"]._refresh_store(self, scheduled=True),
                 f"Product refresh of Cartum store {self.id}",
             )
-        except TRANSIENT_DB_ERRORS:
+        except RETRYABLE_DB_ERRORS:
             _logger.warning("Product refresh of Cartum store %s: given up until tomorrow", self.id)
 
     # -- helpers --------------------------------------------------------------------------------

@@ -173,6 +173,13 @@ class TestStoresImportAtOnce(TransactionCase):
         self.addCleanup(cr.close)
         return api.Environment(cr, SUPERUSER_ID, {})
 
+    def forget_the_runs(self, store_id):
+        """The runs a test committed, and their failures, are not other tests' to find."""
+        with self.registry_of_workers.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["cartum.sync.run"].search([("store_id", "=", store_id)]).failure_ids.unlink()
+            env["cartum.sync.run"].search([("store_id", "=", store_id)]).unlink()
+
     def test_two_stores_make_one_contact_product_and_category_each(self):
         tag = "ref"
         articles = [f"CONC-REF-{number}" for number in range(ARTICLES)]
@@ -232,7 +239,7 @@ class TestStoresImportAtOnce(TransactionCase):
         with self.registry_of_workers.cursor() as import_cr:
             env = api.Environment(import_cr, SUPERUSER_ID, {})
             store = env["cartum.store"].browse(store_id)
-            self.assertTrue(env["cartum.importer"]._lock_store(store, commit=True))
+            self.assertTrue(env["cartum.store.job"]._lock_store(store, commit=True))
             refresh.start("refresh", store_id)
             try:
                 self.assertFalse(
@@ -245,13 +252,90 @@ class TestStoresImportAtOnce(TransactionCase):
                 )
                 import_cr.commit()
             finally:
-                env["cartum.importer"]._unlock_store(store)
+                env["cartum.store.job"]._unlock_store(store)
         refresh.result()
         links = self.committed_env()["cartum.product.link"].search([("store_id", "=", store_id)])
         self.assertEqual(len(links), ARTICLES)
         # Run again after the import's commit, the refresh read every link.
         self.assertTrue(all(link.last_read_at.year > 2020 for link in links))
         self.assertEqual(sorted(links.mapped("cartum_title")), sorted(titles))
+
+    def test_a_page_step_refused_after_the_shared_records_runs_again_alone(self):
+        """The scheduled job commits a page's shared records, then PostgreSQL refuses its
+        repair orders (another transaction committed a write to the same row meanwhile): the
+        repair orders are written again in a fresh transaction, and the run counts and records
+        each order once."""
+        article = "CONC-STEP-1"
+        shop = SandboxStore(login="api", password="secret")
+        shop.add_product(
+            article,
+            {"ua": "Step screen", "en": "Step screen"},
+            100.0,
+            category="Parts step/Screens",
+        )
+
+        def add_orders(first, count, currency=None):
+            return [
+                shop.add_order(
+                    customer_name=f"Customer step {number}",
+                    phone=phone_formats("67", f"{4000 + number:07d}")[0],
+                    lines=[(article, 1)],
+                    currency=currency,
+                )
+                for number in range(first, first + count)
+            ]
+
+        add_orders(0, 3)
+        sandbox = CartumSandbox(shop).start()
+        self.addCleanup(sandbox.stop)
+        [store_id] = self.create_stores([sandbox], "default_code")
+        registry = self.registry_of_workers
+        self.addCleanup(self.forget_the_runs, store_id)
+
+        def scheduled_import():
+            with registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                store = env["cartum.store"].browse(store_id)
+                env["cartum.adapter"]._client(store).backoff_base = 0.01
+                return env["cartum.importer"]._run(store, trigger="cron", commit=True).id
+
+        scheduled_import()
+        new_ids = [str(order["order_id"]) for order in add_orders(3, 2)]
+        add_orders(5, 1, currency="USD")  # fails: the company works in UAH
+
+        Importer = type(self.env["cartum.importer"])
+        create_repairs = Importer._create_repairs
+        calls = []
+
+        def create_repairs_meeting_another_write(importer, run, prepared, orders):
+            calls.append(len(orders))
+            if len(calls) == 1:
+                importer.env.cr.execute("SELECT 1")  # the step's transaction has begun
+                # Another transaction writes the run's row and commits before the step does.
+                with registry.cursor() as other_cr:
+                    other_cr.execute(
+                        "UPDATE cartum_sync_run SET write_date = now() WHERE id = %s", (run.id,)
+                    )
+            created = create_repairs(importer, run, prepared, orders)
+            importer.env.flush_all()  # the step's writes reach PostgreSQL, which refuses them
+            return created
+
+        self.patch(Importer, "_create_repairs", create_repairs_meeting_another_write)
+        # PostgreSQL's refusal, which Odoo logs as a bad query, is this test's to see.
+        with self.assertLogs("odoo.sql_db", level="ERROR") as logs:
+            run_id = scheduled_import()
+        self.assertIn("could not serialize access", "\n".join(logs.output))
+        self.assertEqual(calls, [2, 2], "the repair orders were written again")
+
+        run = self.committed_env()["cartum.sync.run"].browse(run_id)
+        self.assertEqual(run.state, "partial", run.message)
+        self.assertEqual(
+            (run.imported_count, run.unchanged_count, run.failed_count, len(run.failure_ids)),
+            (2, 3, 1, 1),
+        )
+        self.assertEqual(run.imported_external_ids.split(", "), new_ids)
+        repairs = run.env["repair.order"].search([("cartum_store_id", "=", store_id)])
+        self.assertEqual(len(repairs), 5)
 
 
 @tagged("post_install", "-at_install")
