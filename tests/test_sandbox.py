@@ -4,6 +4,7 @@ import copy
 import html
 import ipaddress
 import json
+import logging
 import re
 import signal
 import socket
@@ -888,3 +889,14 @@ def test_a_stop_signal_keeps_what_the_admin_changed(tmp_path, stop_signal):
     assert process.returncode == 0
     assert "Stopping." in output
     assert SandboxStore.load(state).orders[1001]["stat_status"] == 7
+
+
+def test_a_malformed_request_is_no_error_in_the_host_log(sandbox, caplog):
+    """A TLS handshake sent to the plain-http sandbox (a test of https to an http store) is
+    answered 400 and logged as an error by nobody: Odoo's test runner counts ERROR lines."""
+    host, port = sandbox.base_url.removeprefix("http://").split(":")
+    with caplog.at_level(logging.DEBUG), socket.create_connection((host, int(port))) as conn:
+        conn.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 garbage\r\n\r\n")
+        answer = conn.recv(1024)
+    assert b"400" in answer
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]

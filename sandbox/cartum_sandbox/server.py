@@ -316,6 +316,15 @@ class _SandboxRequestHandler(WSGIRequestHandler):
             )
 
 
+    def log_error(self, format, *args):
+        # A malformed request (a TLS handshake sent to this plain-http server, say) is the
+        # client's doing: a line in the access log, never an error in the host program's log.
+        access_log = self.server.access_log
+        if access_log is not None:
+            access_log.write(
+                f"{self.address_string()} - - [{self.log_date_time_string()}] {format % args}\n"
+            )
+
 class _AccessLog:
     """An access log file that many server threads append lines to."""
 
