@@ -413,6 +413,8 @@ def check_same_records(env, counts_before, floor_steps):
 
 
 def run_benchmark(env, args):
+    from odoo.addons.cartum_connector.work_context import WorkContext
+
     shop = generated_store(
         orders=args.orders,
         products=args.products,
@@ -423,7 +425,8 @@ def run_benchmark(env, args):
     importer = env["cartum.importer"]
     with CartumSandbox(shop) as sandbox:
         store = set_up_store(env, shop, sandbox.base_url)
-        env["cartum.adapter"]._refresh_statuses(store)  # the floor moves repairs to states
+        # The floor moves repairs to states.
+        env["cartum.adapter"]._refresh_statuses(WorkContext(store))
         orders = first_import_orders(shop, store)
         catalog = catalog_of(shop, orders)
 

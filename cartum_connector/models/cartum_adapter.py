@@ -51,18 +51,20 @@ _sections = {}
 
 class CartumAdapter(models.AbstractModel):
     """The one place that talks to a store's Cartum API for the addon: the client cache, the
-    connection test, and every read and write of orders, statuses and the catalog. Dates go
-    in and out in Odoo's UTC; ``interactive`` calls (a user's click) wait less and try less.
+    connection test, and every read and write of orders, statuses and the catalog. Each call
+    takes the ``WorkContext`` it works for: its store, and whether a user waits on it (then it
+    waits less and tries less). Dates go in and out in Odoo's UTC.
     The HTTP API itself is ``cartum_api``'s, which knows nothing of Odoo."""
 
     _name = "cartum.adapter"
     _description = "Cartum API Adapter"
 
     @api.model
-    def _client(self, store, interactive=False):
-        """The store's API client; rebuilt when its settings change, else reused with its token.
-        ``interactive``: a short read timeout and one retry, for a user's click."""
-        store = store.sudo()
+    def _client(self, work):
+        """The API client of ``work``'s store; rebuilt when the store's settings change, else
+        reused with its token. A user's click (``work.interactive``) gets a short read timeout
+        and one retry."""
+        store = work.store.sudo()
         allow_local = store._allow_local_stores()
         settings = (
             store.url,
@@ -88,7 +90,7 @@ class CartumAdapter(models.AbstractModel):
                 )
                 cached = _clients[key] = (settings, client)
         client = cached[1]
-        if interactive:
+        if work.interactive:
             return client.interactive(
                 read_timeout=INTERACTIVE_READ_TIMEOUT, max_attempts=INTERACTIVE_ATTEMPTS
             )
@@ -97,10 +99,11 @@ class CartumAdapter(models.AbstractModel):
     # -- reads and writes ------------------------------------------------------------------------
 
     @api.model
-    def _list_orders(self, store, created_from, created_to=None, statuses=None, page_size=100):
+    def _list_orders(self, work, created_from, created_to=None, statuses=None, page_size=100):
         """Pages of the store's orders created from ``created_from`` to ``created_to`` (UTC;
         None: up to now), only in ``statuses`` when given."""
-        return self._client(store).list_orders(
+        store = work.store
+        return self._client(work).list_orders(
             created_from=store._to_store_time(created_from),
             created_to=store._to_store_time(created_to) if created_to else None,
             statuses=statuses,
@@ -108,18 +111,19 @@ class CartumAdapter(models.AbstractModel):
         )
 
     @api.model
-    def _get_orders(self, store, order_numbers, interactive=False):
+    def _get_orders(self, work, order_numbers):
         """One page of the orders with these numbers; Cartum leaves out those it does not have."""
-        return self._client(store, interactive=interactive).get_orders(order_numbers)
+        return self._client(work).get_orders(order_numbers)
 
     @api.model
-    def _read_catalog(self, store, articles, interactive=False, fresh_sections=False):
+    def _read_catalog(self, work, articles, fresh_sections=False):
         """Cartum's catalog data of ``articles``: ``{article: Product}``, without the articles
         the catalog does not have. A product whose category is given as a section id gets that
         section's path, in the store's import language; one whose section is not found keeps an
         empty path, with its ``section_id``. ``fresh_sections``: read the sections again even
         when they are all known."""
-        client = self._client(store, interactive=interactive)
+        store = work.store
+        client = self._client(work)
         products = {
             product.article: product
             for page in client.export_catalog(articles)
@@ -150,26 +154,27 @@ class CartumAdapter(models.AbstractModel):
         return sections
 
     @api.model
-    def _update_statuses(self, store, updates):
+    def _update_statuses(self, work, updates):
         """Set ``[{"order_id": int, "status": int}]`` in Cartum; one result per update, in order.
         Batches Cartum applied keep their results when a later batch fails."""
-        return self._client(store).update_statuses(updates)
+        return self._client(work).update_statuses(updates)
 
     @api.model
-    def _catalog_keys(self, store):
+    def _catalog_keys(self, work):
         """(article, title in the store's import language) of every product of the store's
         catalog, read in pages of 500."""
+        language = work.store.import_language
         return [
-            (product.article, product.titles.get(store.import_language) or "")
-            for page in self._client(store).export_catalog()
+            (product.article, product.titles.get(language) or "")
+            for page in self._client(work).export_catalog()
             for product in page.items
         ]
 
     @api.model
-    def _import_stock(self, store, products):
+    def _import_stock(self, work, products):
         """Send ``[{"article", "residues" | "presence"}]`` to Cartum; one StockImportResult per
         product, in order. Batches Cartum took keep their results when a later batch fails."""
-        return self._client(store).import_stock(products)
+        return self._client(work).import_stock(products)
 
     # -- clients ----------------------------------------------------------------------------------
 
@@ -200,13 +205,13 @@ class CartumAdapter(models.AbstractModel):
         logger.error("%s:\n%s", what, self._scrub(store, traceback.format_exc(), TRACEBACK_CHARS))
 
     @api.model
-    def _check_connection(self, store):
+    def _check_connection(self, work):
         """Log in, read currencies and statuses; returns (message, level) where level is
         success, warning or danger, and says exactly what is wrong, if anything."""
         try:
-            return self._check_connection_steps(store)
+            return self._check_connection_steps(work)
         except CartumError as error:
-            return self._error_message(store, error), "danger"
+            return self._error_message(work.store, error), "danger"
 
     @api.model
     def _error_message(self, store, error):
@@ -357,8 +362,9 @@ class CartumAdapter(models.AbstractModel):
         )
 
     @api.model
-    def _check_connection_steps(self, store):
-        client = self._client(store, interactive=True)
+    def _check_connection_steps(self, work):
+        store = work.store
+        client = self._client(work)
         try:
             client.authenticate()
         except (CartumAnswerError, CartumBadResponse, CartumHTTPError) as error:
@@ -386,7 +392,7 @@ class CartumAdapter(models.AbstractModel):
                 ),
                 "danger",
             )
-        self._refresh_statuses(store, notes, client)
+        self._refresh_statuses(work, notes)
         if store.import_language not in (store.available_languages or "").split(","):
             notes.append(
                 self.env._(
@@ -402,11 +408,11 @@ class CartumAdapter(models.AbstractModel):
         return "\n".join([message, *notes]), "warning" if notes else "success"
 
     @api.model
-    def _refresh_statuses(self, store, notes=None, client=None):
+    def _refresh_statuses(self, work, notes=None):
         """Read the store's statuses and add a mapping line for each one not mapped yet."""
-        client = client or self._client(store)
+        store = work.store
         try:
-            statuses = client.list_statuses()
+            statuses = self._client(work).list_statuses()
         except CartumUndefinedFunction:
             statuses = STANDARD_STATUSES
             if notes is not None:

@@ -9,6 +9,7 @@ from odoo.tools import groupby
 
 from cartum_api import DIGEST_PREFIX, CartumError
 
+from ..work_context import WorkContext
 from .cartum_order_mapper import customer_key, part_key
 from .cartum_store_job import RETRYABLE_DB_ERRORS
 
@@ -19,14 +20,18 @@ ORDERS_PER_PAGE = 100
 # an order saved late in Cartum (or on a clock at the window's edge) is never missed.
 IMPORT_OVERLAP = timedelta(minutes=30)
 FIRST_IMPORT_PERIOD = timedelta(days=60)
+# The runs a user's click starts, in the user's request: the refresh of a repair's order, the
+# retry of failed orders, Import Orders…
+CLICK_TRIGGERS = ("refresh", "retry", "import")
 
 
 class CartumImporter(models.AbstractModel):
     """Where orders are fetched from Cartum and written into Odoo.
 
-    One run of one store: its import window, its pages, a savepoint around each batch of
-    orders, else around each order (``_batch_else_each``), the cursor of new orders, and the
-    sync log (``cartum.sync.run``) of what it did. The store's lock, the commits and the runs
+    One run of one store: its import window, its pages, a savepoint around the orders of a
+    page, else around each order (``_page_else_each``), the cursor of new orders, and the sync
+    log (``cartum.sync.run``) of what it did. Each step takes the run's ``WorkContext`` (store,
+    run, whether it commits, whether a user waits). The store's lock, the commits and the runs
     again after PostgreSQL refused a step are ``cartum.store.job``'s. Orders and catalog data
     come from ``cartum.adapter``; the values from ``cartum.order.mapper``, which reads nothing
     from Cartum.
@@ -44,8 +49,9 @@ class CartumImporter(models.AbstractModel):
         default the current user, unless it is the scheduled job's run).
 
         ``commit`` is for the scheduled job only: it commits after each page so that an
-        interrupted run keeps what it did, and the next run goes on from there. Whatever goes
-        wrong ends the run as failed, with its reason: this method never raises.
+        interrupted run keeps what it did, and the next run goes on from there. The triggers
+        of ``CLICK_TRIGGERS`` are a user's clicks: Cartum's calls wait less and try less.
+        Whatever goes wrong ends the run as failed, with its reason: this method never raises.
         """
         starter = user or (self.env.user if trigger != "cron" else self.env["res.users"])
         caller_env = self.env
@@ -62,11 +68,12 @@ class CartumImporter(models.AbstractModel):
             .sudo()
             .create({"store_id": store.id, "trigger": trigger, "user_id": starter.id})
         )
+        work = WorkContext(store, run, commit=commit, interactive=trigger in CLICK_TRIGGERS)
         if commit:
             # Cron batches only: the run record is visible while it works.
             self.env.cr.commit()  # pylint: disable=invalid-commit
         Job = self.env["cartum.store.job"]
-        if not Job._lock_store(store, commit):
+        if not Job._lock_store(work):
             run._finish(
                 "skipped",
                 self.env._(
@@ -80,7 +87,7 @@ class CartumImporter(models.AbstractModel):
             return run.with_env(caller_env)
         try:
             run._close_interrupted_runs()
-            self._import(run, commit, order_ids, created_between)
+            self._import(work, order_ids, created_between)
         except Exception as error:
             if not commit and isinstance(error, RETRYABLE_DB_ERRORS):
                 raise  # a user's click: Odoo runs the whole request again
@@ -91,7 +98,7 @@ class CartumImporter(models.AbstractModel):
             run._finish("partial" if run.failed_count else "done")
         finally:
             if commit:
-                Job._unlock_store(store)
+                Job._unlock_store(work)
         if not commit:
             # The caller's language: the screens the run opens in are the user's.
             return run.with_env(caller_env)
@@ -129,22 +136,22 @@ class CartumImporter(models.AbstractModel):
             reason = run._describe(error)
         run._finish("failed", self.env._("The import stopped: %s", reason))
 
-    def _import(self, run, commit, order_ids, created_between):
+    def _import(self, work, order_ids, created_between):
         if order_ids is not None:
-            self._import_order_ids(run, order_ids, commit, report_missing=True)
+            self._import_order_ids(work, order_ids, report_missing=True)
         elif created_between is not None:
-            self._import_new_orders(run, commit, created_between)
+            self._import_new_orders(work, created_between)
         else:
-            seen_ids = self._import_new_orders(run, commit)
-            self._refresh_open_orders(run, seen_ids, commit)
+            seen_ids = self._import_new_orders(work)
+            self._refresh_open_orders(work, seen_ids)
 
     @api.model
-    def _end_batch(self, run, commit):
-        """End a batch of orders: in the scheduled job, commit it, so that an interruption keeps
-        what it imported."""
-        run.page_count += 1
-        if commit:
-            self._commit_progress(run, remaining=1)
+    def _end_page(self, work):
+        """Count a page of orders done: in the scheduled job, commit, so that an interruption
+        keeps what it imported."""
+        work.run.page_count += 1
+        if work.commit:
+            self._commit_progress(work.run, remaining=1)
 
     @api.model
     def _commit_progress(self, run, remaining):
@@ -170,21 +177,21 @@ class CartumImporter(models.AbstractModel):
     # -- where orders are fetched ---------------------------------------------------------
 
     @api.model
-    def _import_new_orders(self, run, commit, created_between=None):
+    def _import_new_orders(self, work, created_between=None):
         """New orders by creation window; on the first run, every unfinished order of 60 days.
 
         An order created before the first import started, and finished when read, is never
         imported; any order created after that moment is, whatever its status.
         """
-        store = run.store_id
+        store = work.store
         Adapter = self.env["cartum.adapter"]
         if not store.status_mapping_ids:
-            Adapter._refresh_statuses(store)
+            Adapter._refresh_statuses(work)
         finished = set(
             store.status_mapping_ids.filtered("is_successful").mapped("cartum_status_code")
         )
         if not store.first_import_at:
-            store.first_import_at = run.started_at
+            store.first_import_at = work.run.started_at
         first_import_at = store.first_import_at
         statuses = None
         if not store.import_cursor:  # the first import asks Cartum for unfinished orders only
@@ -199,15 +206,15 @@ class CartumImporter(models.AbstractModel):
         window_start, window_end = created_between or (self._window_start(store), None)
         newest = store.import_cursor
         pages = Adapter._list_orders(
-            store, window_start, window_end, statuses=statuses, page_size=ORDERS_PER_PAGE
+            work, window_start, window_end, statuses=statuses, page_size=ORDERS_PER_PAGE
         )
         for page in pages:
-            self._import_page(run, page, commit, left_out)
+            self._import_page(work, page, left_out)
             for order in page.items:
                 seen_ids.add(str(order.order_id))
                 created = store._to_utc(order.created)
                 newest = max(newest, created) if newest else created
-            self._end_batch(run, commit)
+            self._end_page(work)
         if created_between is None:
             # The cursor moves only after the whole window was read: an interrupted run reads
             # the same window again, and orders it already imported are found unchanged.
@@ -215,11 +222,11 @@ class CartumImporter(models.AbstractModel):
         return seen_ids
 
     @api.model
-    def _refresh_open_orders(self, run, seen_ids, commit):
+    def _refresh_open_orders(self, work, seen_ids):
         """Read again, by id, the store's orders that can still change in Cartum: those not
         written off, and written-off ones for the store's days after the write-off, so that a
         change made in Cartum then is noted."""
-        store = run.store_id
+        store = work.store
         repairs = (
             self.env["repair.order"]
             .sudo()
@@ -234,12 +241,13 @@ class CartumImporter(models.AbstractModel):
             )
         )
         external_ids = [id_ for id_ in repairs.mapped("cartum_external_id") if id_ not in seen_ids]
-        self._import_order_ids(run, external_ids, commit)
+        self._import_order_ids(work, external_ids)
 
     @api.model
-    def _import_order_ids(self, run, order_ids, commit=False, report_missing=False):
+    def _import_order_ids(self, work, order_ids, report_missing=False):
         """Read orders by number. ``report_missing``: a number Cartum does not return is a
         failure of the run, named by its number (the user asked for it)."""
+        run = work.run
         order_ids = [str(order_id).strip() for order_id in order_ids]
         for order_id in order_ids:
             if not order_id.isdigit():
@@ -249,10 +257,8 @@ class CartumImporter(models.AbstractModel):
         numbers = sorted({int(order_id) for order_id in order_ids if order_id.isdigit()})
         for start in range(0, len(numbers), ORDERS_PER_PAGE):
             batch = numbers[start : start + ORDERS_PER_PAGE]
-            page = self.env["cartum.adapter"]._get_orders(
-                run.store_id, batch, interactive=run.trigger == "refresh"
-            )
-            self._import_page(run, page, commit)
+            page = self.env["cartum.adapter"]._get_orders(work, batch)
+            self._import_page(work, page)
             if report_missing:
                 returned = {str(order.order_id) for order in page.items}
                 returned |= {str(error.record_id) for error in page.errors}
@@ -261,12 +267,12 @@ class CartumImporter(models.AbstractModel):
                         run._record_failure(
                             number, self.env._("Order %s was not found in Cartum.", number)
                         )
-            self._end_batch(run, commit)
+            self._end_page(work)
 
     # -- one page: map and write each order in its own savepoint ----------------------------
 
     @api.model
-    def _import_page(self, run, page, commit, left_out=None):
+    def _import_page(self, work, page, left_out=None):
         """Import one page: new orders are created, changed ones updated; ``left_out`` tells
         which unknown orders to pass over. Whatever fails unforeseen rolls back this page only,
         and ends the run.
@@ -279,30 +285,30 @@ class CartumImporter(models.AbstractModel):
         alone, in a fresh transaction that sees what the other job committed: what a step
         counts and records is rolled back with it, so a step run again never counts twice. A
         click lets Odoo run its whole request again."""
-        if not commit:
+        if not work.commit:
             with self.env.cr.savepoint():
-                shared = self._write_shared_records(run, page, left_out)
-                self._write_page_repairs(run, *shared)
+                shared = self._write_shared_records(work, page, left_out)
+                self._write_page_repairs(work, *shared)
             return
         # What the run wrote before this page is kept whatever becomes of the page's steps.
         self.env.cr.commit()  # pylint: disable=invalid-commit
-        store_id = run.store_id.id
+        store_id = work.store.id
         Job = self.env["cartum.store.job"]
         shared = Job._retry_transient(
-            lambda: self._write_shared_records(run, page, left_out),
+            lambda: self._write_shared_records(work, page, left_out),
             f"Cartum store {store_id}: the shared records of a page",
         )
         Job._retry_transient(
-            lambda: self._write_page_repairs(run, *shared),
+            lambda: self._write_page_repairs(work, *shared),
             f"Cartum store {store_id}: the repair orders of a page",
         )
 
     @api.model
-    def _write_shared_records(self, run, page, left_out):
+    def _write_shared_records(self, work, page, left_out):
         """The first step of a page: sort its orders, record its failures, mark the unchanged
         ones read and find or create what the new and changed ones share with other orders.
         Returns ``(pairs, prepared_pairs, unchanged_orders)`` for ``_write_page_repairs``."""
-        store = run.store_id
+        store, run = work.store, work.run
         Repair = self.env["repair.order"].sudo().with_company(store.company_id)
         for error in page.errors:
             run._record_failure(error.record_id, str(error))
@@ -350,13 +356,13 @@ class CartumImporter(models.AbstractModel):
         self._mark_read(unchanged, adopted)
         self.env["cartum.order.mapper"]._touch_links(store, unchanged_orders)
         run._count_orders(unchanged=[order.order_id for order in unchanged_orders])
-        # The page's contacts, products and categories in one batch, else for each order alone.
+        # The page's contacts, products and categories at once, else for each order alone.
         prepared_pairs = (
-            self._batch_else_each(
-                run,
+            self._page_else_each(
+                work,
                 to_write,
                 lambda pairs: (
-                    [self._prepare(run, [order for order, _repair in pairs])] * len(pairs)
+                    [self._shared_records(work, [order for order, _repair in pairs])] * len(pairs)
                 ),
             )
             if to_write
@@ -365,24 +371,24 @@ class CartumImporter(models.AbstractModel):
         return to_write, prepared_pairs, unchanged_orders
 
     @api.model
-    def _write_page_repairs(self, run, pairs, prepared_pairs, unchanged_orders):
+    def _write_page_repairs(self, work, pairs, prepared_pairs, unchanged_orders):
         """The second step of a page: write the repair orders of its new and changed orders,
         ``(order, repair or None)`` pairs, with what ``_write_shared_records`` prepared, and
         resolve the earlier failures of the orders that went through."""
         repair_of = {order.order_id: repair for order, repair in pairs}
         written = []
-        # One group for the whole page, or one for each order when the batch was refused.
+        # One group for the whole page, or one for each order when the page was refused.
         for prepared, group in groupby(prepared_pairs, key=lambda pair: pair[1]):
             orders = [order for order, _prepared in group]
             new = [order for order in orders if not repair_of[order.order_id]]
             changed = [(o, repair_of[o.order_id]) for o in orders if repair_of[o.order_id]]
-            written += self._create_repairs(run, prepared, new)
-            written += self._update_repairs(run, prepared, changed)
+            written += self._create_repairs(work, prepared, new)
+            written += self._update_repairs(work, prepared, changed)
         succeeded = unchanged_orders + written
         if succeeded:
-            store = run.store_id
+            run = work.run
             run._resolve_failures([str(order.order_id) for order in succeeded], "order")
-            run._resolve_failures(self._orders_in_step(store, succeeded), "status")
+            run._resolve_failures(self._orders_in_step(work.store, succeeded), "status")
 
     @api.model
     def _mark_read(self, repairs, digests):
@@ -447,31 +453,31 @@ class CartumImporter(models.AbstractModel):
             if targets.get(order.status_id) in (False, None, state_of.get(str(order.order_id)))
         ]
 
-    # -- a batch of orders, else each order alone -------------------------------------------
+    # -- the orders of a page at once, else each order alone ----------------------------------
 
     @api.model
-    def _batch_else_each(self, run, pairs, work, each=None):
-        """Run ``work(pairs)`` on ``(order, repair or None)`` pairs in one savepoint; it
-        returns one result per pair. If the batch is refused, run ``each(order, repair)``
-        (by default ``work`` on that pair alone) for each pair in a savepoint of its own, so
-        that only the orders at fault fail: each is recorded in the run with its reason, and
-        the others go on. Returns ``[(order, result)]`` of the pairs that went through.
+    def _page_else_each(self, work, pairs, write, each=None):
+        """Run ``write(pairs)`` on ``(order, repair or None)`` pairs in one savepoint; it
+        returns one result per pair. If that is refused, run ``each(order, repair)`` (by
+        default ``write`` on that pair alone) for each pair in a savepoint of its own, so that
+        only the orders at fault fail: each is recorded in the run with its reason, and the
+        others go on. Returns ``[(order, result)]`` of the pairs that went through.
 
         Cartum failing, or another job writing the same rows, is no order's fault: that goes
         up, and the run stops or the page runs again."""
         try:
             with self.env.cr.savepoint():
-                results = work(pairs)
+                results = write(pairs)
             return list(zip([order for order, _repair in pairs], results, strict=True))
         except (CartumError, *RETRYABLE_DB_ERRORS):
             raise
         except Exception:  # each order alone below, where each error is recorded
             _logger.info(
-                "Cartum store %s: a batch of %s orders was refused; each alone",
-                run.store_id.id,
+                "Cartum store %s: %s orders written at once were refused; each alone",
+                work.store.id,
                 len(pairs),
             )
-        each = each or (lambda order, repair: work([(order, repair)])[0])
+        each = each or (lambda order, repair: write([(order, repair)])[0])
         went_through = []
         for order, repair in pairs:
             try:
@@ -480,42 +486,43 @@ class CartumImporter(models.AbstractModel):
             except RETRYABLE_DB_ERRORS:
                 raise  # not this order's fault: the page runs again
             except Exception as error:  # one bad order is recorded; the others go on
-                run._record_failure(order.order_id, run._describe(error), repair)
+                work.run._record_failure(order.order_id, work.run._describe(error), repair)
         return went_through
 
     @api.model
-    def _prepare(self, run, orders):
-        """Fetch what the mapper needs from Cartum first (the catalog data of products not yet
-        in Odoo, statuses the store added), then let it find or create the records."""
-        store = run.store_id
+    def _shared_records(self, work, orders):
+        """The records ``orders`` share with other orders: fetch what the mapper needs from
+        Cartum first (the catalog data of products not yet in Odoo, statuses the store added),
+        then let it find or create them."""
+        store = work.store
         Mapper = self.env["cartum.order.mapper"]
         Adapter = self.env["cartum.adapter"]
         if {order.status_id for order in orders} - set(
             store.status_mapping_ids.mapped("cartum_status_code")
         ):
-            Adapter._refresh_statuses(store)  # the store added a status
+            Adapter._refresh_statuses(work)  # the store added a status
         existing, missing_articles = Mapper._find_products(store, orders)
-        catalog = Adapter._read_catalog(store, missing_articles) if missing_articles else {}
+        catalog = Adapter._read_catalog(work, missing_articles) if missing_articles else {}
         return Mapper._prepare(store, orders, existing, catalog)
 
     # -- where orders are written ----------------------------------------------------------
 
     @api.model
-    def _create_repairs(self, run, prepared, orders):
+    def _create_repairs(self, work, prepared, orders):
         """Create the repair orders of new Cartum orders, all at once, else each alone; returns
         the orders created."""
         if not orders:
             return []
         Mapper = self.env["cartum.order.mapper"]
-        store = run.store_id
+        store = work.store
         Repair = (
             self.env["repair.order"]
             .sudo()
             .with_company(store.company_id)
             .with_context(cartum_inbound=True, mail_create_nolog=True, mail_create_nosubscribe=True)
         )
-        pairs = self._batch_else_each(
-            run,
+        pairs = self._page_else_each(
+            work,
             [(order, None) for order in orders],
             lambda pairs: Repair.create(
                 [Mapper._repair_values(store, prepared, order) for order, _repair in pairs]
@@ -531,14 +538,15 @@ class CartumImporter(models.AbstractModel):
         notes = {repair_id: body for repair_id, body in notes.items() if body}
         if notes:
             Repair.browse(notes)._message_log_batch(bodies=notes)
-        self._apply_new_statuses(run, prepared, pairs)
-        run._count_orders(imported=[order.order_id for order, _repair in pairs])
+        self._apply_new_statuses(work, prepared, pairs)
+        work.run._count_orders(imported=[order.order_id for order, _repair in pairs])
         return [order for order, _repair in pairs]
 
     @api.model
-    def _apply_new_statuses(self, run, prepared, pairs):
-        """Move new repair orders to their mapped states: one batch per state, and one by one
-        only when a batch is refused, so that each refusal is recorded with its order."""
+    def _apply_new_statuses(self, work, prepared, pairs):
+        """Move new repair orders to their mapped states: all those of a state at once, and
+        one by one only when that is refused, so that each refusal is recorded with its
+        order."""
         by_target = {}
         for order, repair in pairs:
             mapping = prepared.mappings_by_status.get(order.status_id)
@@ -554,31 +562,31 @@ class CartumImporter(models.AbstractModel):
             return [True] * len(pairs)
 
         for target, group in by_target.items():
-            self._batch_else_each(
-                run,
+            self._page_else_each(
+                work,
                 group,
                 lambda pairs, target=target: move(pairs, target),
                 lambda order, repair: self._apply_status(
-                    run, prepared, repair, order, cartum_changed=True
+                    work, prepared, repair, order, cartum_changed=True
                 ),
             )
 
     @api.model
-    def _update_repairs(self, run, prepared, pairs):
+    def _update_repairs(self, work, prepared, pairs):
         """Apply what changed in Cartum to existing repair orders, all at once, else each
         alone; returns the orders updated."""
         if not pairs:
             return []
 
         def update(pairs):
-            return [self._update_repair(run, prepared, repair, order) for order, repair in pairs]
+            return [self._update_repair(work, prepared, repair, order) for order, repair in pairs]
 
-        updated = [order for order, _result in self._batch_else_each(run, pairs, update)]
-        run._count_orders(updated=[order.order_id for order in updated])
+        updated = [order for order, _result in self._page_else_each(work, pairs, update)]
+        work.run._count_orders(updated=[order.order_id for order in updated])
         return updated
 
     @api.model
-    def _update_repair(self, run, prepared, repair, order):
+    def _update_repair(self, work, prepared, repair, order):
         """Apply what changed in Cartum; after write-off, parts are left and the change noted."""
         Mapper = self.env["cartum.order.mapper"]
         vals = {
@@ -600,8 +608,8 @@ class CartumImporter(models.AbstractModel):
                 )
         repair.with_context(cartum_inbound=True).write(vals)
         self._post_delivery(repair, order)
-        cartum_changed = repair.cartum_status_code != order.status_id or run.trigger == "retry"
-        self._apply_status(run, prepared, repair, order, cartum_changed)
+        cartum_changed = repair.cartum_status_code != order.status_id or work.run.trigger == "retry"
+        self._apply_status(work, prepared, repair, order, cartum_changed)
 
     @api.model
     def _sync_parts(self, repair, prepared, order):
@@ -699,7 +707,7 @@ class CartumImporter(models.AbstractModel):
     # -- inbound status ---------------------------------------------------------------------
 
     @api.model
-    def _apply_status(self, run, prepared, repair, order, cartum_changed):
+    def _apply_status(self, work, prepared, repair, order, cartum_changed):
         """The last change wins. When Cartum's status differs from the one Odoo last read or
         sent (``cartum_changed``), Cartum changed it: a waiting push is cancelled and the mapped
         state applied. Otherwise Odoo's own state, and any waiting push, stand.
@@ -731,8 +739,8 @@ class CartumImporter(models.AbstractModel):
                 "%(error)s",
                 status=mapping.name,
                 state=repair._cartum_state_label(target),
-                error=run._describe(error),
+                error=work.run._describe(error),
             )
-            note = self.env["cartum.adapter"]._scrub(run.store_id, note)
+            note = self.env["cartum.adapter"]._scrub(work.store, note)
             repair.message_post(body=note, subtype_xmlid="mail.mt_note")
-            run._record_failure(order.order_id, note, repair, kind="status")
+            work.run._record_failure(order.order_id, note, repair, kind="status")

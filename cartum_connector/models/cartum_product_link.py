@@ -2,6 +2,7 @@ from odoo import api, fields, models
 
 from cartum_api import CartumError
 
+from ..work_context import WorkContext
 from .cartum_order_mapper import catalog_price, catalog_title
 
 
@@ -87,10 +88,12 @@ class CartumProductLink(models.Model):
         language) and sale price follow. An article gone from the catalog is marked, never
         deleted. Returns (message, level) for the user."""
         store = store.sudo()
+        # A click (not ``scheduled``) is waited on: short timeouts, nothing committed.
+        work = WorkContext(store) if scheduled else WorkContext.click(store)
         Job = self.env["cartum.store.job"]
         if scheduled:
-            Job._wait_for_store(store)
-        elif not Job._lock_store(store):
+            Job._wait_for_store(work)
+        elif not Job._lock_store(work):
             return (
                 self.env._(
                     "An import of this store is running: refresh the products when it has ended."
@@ -102,7 +105,7 @@ class CartumProductLink(models.Model):
             # The stock goes to every product of the catalog that Odoo has, not only to those
             # of the store's orders.
             try:
-                self.env["cartum.stock.export"]._link_catalog(store)
+                self.env["cartum.stock.export"]._link_catalog(work)
             except CartumError as error:
                 message = Adapter._error_message(store, error)
                 return self.env._("The catalog could not be read: %s", message), "danger"
@@ -110,9 +113,7 @@ class CartumProductLink(models.Model):
         if not links:
             return self.env._("No product of this store is linked yet."), "warning"
         try:
-            catalog = Adapter._read_catalog(
-                store, links.mapped("external_id"), interactive=not scheduled, fresh_sections=True
-            )
+            catalog = Adapter._read_catalog(work, links.mapped("external_id"), fresh_sections=True)
         except CartumError as error:
             message = Adapter._error_message(store, error)
             return self.env._("The catalog could not be read: %s", message), "danger"

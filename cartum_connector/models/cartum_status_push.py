@@ -7,6 +7,7 @@ from odoo.exceptions import ValidationError
 from cartum_api import CartumError
 
 from .. import compat
+from ..work_context import WorkContext
 from .cartum_store_job import RETRYABLE_DB_ERRORS
 
 _logger = logging.getLogger(__name__)
@@ -179,13 +180,14 @@ class CartumStatusPush(models.Model):
         for store, store_pushes in (pushes - astray).grouped("store_id").items():
             # While the store's import runs, its pushes wait for the next round: the import
             # may be applying a later change from Cartum to the same orders.
-            if not Job._lock_store(store):
+            work = WorkContext(store)
+            if not Job._lock_store(work):
                 continue
             # Errors and chatter notes are read by the store's people, in their language.
             store_pushes = store_pushes.with_context(lang=store._message_lang())
             try:
                 with self.env.cr.savepoint():
-                    store_pushes._send_to_store(store)
+                    store_pushes._send_to_store(work)
             except RETRYABLE_DB_ERRORS as error:
                 _logger.info("Cartum store %s: pushes collided (%s), next round", store.id, error)
             except CartumError as error:  # the store could not be reached: it says what to check
@@ -198,13 +200,13 @@ class CartumStatusPush(models.Model):
                 Adapter._log_failure(_logger, store, f"Cartum store {store.id}: pushes failed")
                 store_pushes._retry_later(f"{type(error).__name__}: {error}")
 
-    def _send_to_store(self, store):
+    def _send_to_store(self, work):
         updates = [
             {"order_id": int(push.repair_id.cartum_external_id), "status": push.cartum_status_code}
             for push in self
         ]
         # Batches Cartum applied keep their results when a later batch fails.
-        results = self.env["cartum.adapter"]._update_statuses(store, updates)
+        results = self.env["cartum.adapter"]._update_statuses(work, updates)
         sent = self.browse()
         for push, result in zip(self, results, strict=True):
             if not result.delivered:
@@ -213,7 +215,7 @@ class CartumStatusPush(models.Model):
                 sent |= push
             else:
                 push._record_refusal(result.message)
-        sent._record_sent(store)
+        sent._record_sent(work.store)
 
     def _record_sent(self, store):
         """Cartum applied these statuses: the repairs now show them, in one write a status,

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 
 from cartum_api import CartumError
 
-from .cartum_store_job import RETRYABLE_DB_ERRORS
+from ..work_context import WorkContext
 
 _logger = logging.getLogger(__name__)
 
@@ -137,20 +137,20 @@ class CartumStockExport(models.AbstractModel):
     def _export_store(self, store):
         """Send the store's stock changes, in one committed round, run again in a fresh
         transaction when another round committed the same links meanwhile."""
-        try:
-            self.env["cartum.store.job"]._retry_transient(
-                lambda: self._export_round(store), f"Stock export of Cartum store {store.id}"
-            )
-        except RETRYABLE_DB_ERRORS:
-            _logger.warning("Stock export of Cartum store %s: given up until next run", store.id)
+        self.env["cartum.store.job"]._retry_transient(
+            lambda: self._export_round(store),
+            f"Stock export of Cartum store {store.id}",
+            give_up_until="the next run",
+        )
 
     @api.model
     def _export_round(self, store):
         """One round: wait for the store's other jobs, lock the links whose stock changed and
         send them. Returns how many products Cartum answered for; False when the store could not
         be reached (the changes wait for the next round)."""
-        self.env["cartum.store.job"]._wait_for_store(store)
         store = store.sudo().with_context(lang=store._message_lang())
+        work = WorkContext(store)
+        self.env["cartum.store.job"]._wait_for_store(work)
         signature = self._signature(store)
         changes, waiting = self._waiting(store, everything=signature != store.stock_signature)
         if waiting:
@@ -162,7 +162,7 @@ class CartumStockExport(models.AbstractModel):
             )
             products = [self._payload(store, article, qty) for _id, article, qty, _v in waiting]
             try:
-                results = self.env["cartum.adapter"]._import_stock(store, products)
+                results = self.env["cartum.adapter"]._import_stock(work, products)
             except CartumError as error:
                 _logger.warning("Cartum store %s: stock not sent: %s", store.id, error)
                 return False
@@ -288,12 +288,12 @@ class CartumStockExport(models.AbstractModel):
         return {"linked": linked, "waiting": waiting, "refused": refused}
 
     @api.model
-    def _link_catalog(self, store):
+    def _link_catalog(self, work):
         """Link to the store the Odoo products that match an article of its catalog by the
         store's key (internal reference, or name in the store's language), reading the whole
         catalog; no product is created. Returns how many links were made."""
-        store = store.sudo()
-        catalog = self.env["cartum.adapter"]._catalog_keys(store)
+        store = work.store.sudo()
+        catalog = self.env["cartum.adapter"]._catalog_keys(work)
         Link = self.env["cartum.product.link"].sudo()
         known = set(Link.search([("store_id", "=", store.id)]).mapped("external_id"))
         wanted = {article: title for article, title in catalog if article not in known}

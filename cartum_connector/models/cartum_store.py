@@ -1,4 +1,3 @@
-import logging
 import string
 from collections import Counter
 from datetime import timedelta
@@ -13,9 +12,7 @@ from odoo.tools import str2bool
 from cartum_api import FIRST_LAST, LAST_FIRST, address_problem
 
 from .. import compat
-from .cartum_store_job import RETRYABLE_DB_ERRORS
-
-_logger = logging.getLogger(__name__)
+from ..work_context import WorkContext
 
 # Cartum's language codes and the Odoo languages they fill.
 CARTUM_LANGUAGES = [
@@ -752,7 +749,7 @@ class CartumStore(models.Model):
         """Test the connection of a store never tested; if it fails, record why in the sync
         log, in the store's language, and return False."""
         store = self.with_context(lang=self._message_lang())
-        message, level = store.env["cartum.adapter"]._check_connection(store)
+        message, level = store.env["cartum.adapter"]._check_connection(WorkContext(store))
         store.write(
             {
                 "connection_state": "ok" if level != "danger" else "error",
@@ -785,13 +782,11 @@ class CartumStore(models.Model):
     def _refresh_products_scheduled(self):
         """The daily refresh of one store: it waits for the store's import, and runs again
         when what the import committed meanwhile refuses it."""
-        try:
-            self.env["cartum.store.job"]._retry_transient(
-                lambda: self.env["cartum.product.link"]._refresh_store(self, scheduled=True),
-                f"Product refresh of Cartum store {self.id}",
-            )
-        except RETRYABLE_DB_ERRORS:
-            _logger.warning("Product refresh of Cartum store %s: given up until tomorrow", self.id)
+        self.env["cartum.store.job"]._retry_transient(
+            lambda: self.env["cartum.product.link"]._refresh_store(self, scheduled=True),
+            f"Product refresh of Cartum store {self.id}",
+            give_up_until="tomorrow",
+        )
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -853,7 +848,7 @@ class CartumStore(models.Model):
         """Log in, read statuses and currencies, and say exactly what is wrong, if anything."""
         self.ensure_one()
         self._check_cartum_manager()
-        message, level = self.env["cartum.adapter"]._check_connection(self)
+        message, level = self.env["cartum.adapter"]._check_connection(WorkContext.click(self))
         self.sudo().write(
             {
                 "connection_state": "ok" if level != "danger" else "error",

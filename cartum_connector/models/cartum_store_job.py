@@ -33,45 +33,51 @@ class CartumStoreJob(models.AbstractModel):
     _description = "Cartum Store Job"
 
     @api.model
-    def _lock_store(self, store, commit=False):
-        """Take the store's lock; False if another job of the store holds it. The scheduled job
-        (``commit``) holds it across its commits, until ``_unlock_store``; a click, until its
-        transaction ends."""
-        function = "pg_try_advisory_lock" if commit else "pg_try_advisory_xact_lock"
-        self.env.cr.execute(f"SELECT {function}(%s, %s)", (STORE_LOCK_NAMESPACE, store.id))
+    def _lock_store(self, work):
+        """Take the lock of ``work``'s store; False if another job of the store holds it. A
+        job that commits (``work.commit``) holds it across its commits, until
+        ``_unlock_store``; any other, until its transaction ends."""
+        function = "pg_try_advisory_lock" if work.commit else "pg_try_advisory_xact_lock"
+        self.env.cr.execute(f"SELECT {function}(%s, %s)", (STORE_LOCK_NAMESPACE, work.store.id))
         return self.env.cr.fetchone()[0]
 
     @api.model
-    def _unlock_store(self, store):
-        """Release the lock ``_lock_store(store, commit=True)`` took."""
-        self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", (STORE_LOCK_NAMESPACE, store.id))
+    def _unlock_store(self, work):
+        """Release the lock a committing ``work`` took with ``_lock_store``."""
+        self.env.cr.execute(
+            "SELECT pg_advisory_unlock(%s, %s)", (STORE_LOCK_NAMESPACE, work.store.id)
+        )
 
     @api.model
-    def _wait_for_store(self, store):
+    def _wait_for_store(self, work):
         """For the store's other scheduled jobs (catalog refresh): wait until the store's import,
         if one is running, ends; the lock is then held until this transaction ends. What the
         import committed meanwhile may refuse this transaction's writes: run the job through
         ``_retry_transient``."""
         self.env.cr.execute(
-            "SELECT pg_advisory_xact_lock(%s, %s)", (STORE_LOCK_NAMESPACE, store.id)
+            "SELECT pg_advisory_xact_lock(%s, %s)", (STORE_LOCK_NAMESPACE, work.store.id)
         )
 
     @api.model
-    def _retry_transient(self, work, description):
-        """Scheduled jobs only: run ``work()`` and commit; returns what it returned. When
+    def _retry_transient(self, step, description, give_up_until=None):
+        """Scheduled jobs only: run ``step()`` and commit; returns what it returned. When
         PostgreSQL refuses it because another job wrote the same rows, roll back (what
-        ``work`` wrote, counts and failures included) and run it again in a fresh transaction;
-        after ``STEP_ATTEMPTS``, the refusal is raised. ``description`` names the step in the
-        log."""
+        ``step`` wrote, counts and failures included) and run it again in a fresh transaction.
+        After ``STEP_ATTEMPTS``, the refusal is raised; or, with ``give_up_until`` (when the
+        job runs next, for the log), logged, and None returned. ``description`` names the step
+        in the log."""
         for attempt in range(1, STEP_ATTEMPTS + 1):
             try:
-                result = work()
+                result = step()
                 self.env.cr.commit()  # pylint: disable=invalid-commit
                 return result
             except RETRYABLE_DB_ERRORS as error:
                 self.env.cr.rollback()
                 if attempt == STEP_ATTEMPTS:
-                    raise
+                    if give_up_until is None:
+                        raise
+                    _logger.warning("%s: given up until %s", description, give_up_until)
+                    return None
                 _logger.info("%s collided with another job (%s): run again", description, error)
                 time.sleep(random.uniform(0, 0.05 * 2**attempt))
 

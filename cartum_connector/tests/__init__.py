@@ -1,3 +1,4 @@
+from . import test_click_paths
 from . import test_concurrency
 from . import test_housekeeping
 from . import test_i18n

@@ -4,6 +4,7 @@ from cartum_sandbox import CartumSandbox, demo_store
 
 from .. import compat
 from ..models.cartum_store import ALLOW_LOCAL_STORES_PARAM
+from ..work_context import WorkContext
 
 
 class CartumSetup:
@@ -58,7 +59,7 @@ class CartumSetup:
     @classmethod
     def _back_off_briefly(cls):
         # Retries back off for milliseconds, not seconds, against the local sandbox.
-        cls.env["cartum.adapter"]._client(cls.store).backoff_base = 0.01
+        cls.env["cartum.adapter"]._client(WorkContext(cls.store)).backoff_base = 0.01
 
     def setUp(self):
         super().setUp()

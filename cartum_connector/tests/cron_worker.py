@@ -23,10 +23,17 @@ def answer(line):
 
 
 def run_job(registry, job, store_id):
+    # Importable once the registry has loaded the addon: this file runs as a script, where a
+    # relative import has no package.
+    from odoo.addons.cartum_connector.work_context import (  # pylint: disable=odoo-addons-relative-import
+        WorkContext,
+    )
+
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         store = env["cartum.store"].browse(store_id)
-        env["cartum.adapter"]._client(store).backoff_base = 0.01  # the sandbox is local
+        # The sandbox is local: no need to wait long before asking again.
+        env["cartum.adapter"]._client(WorkContext(store)).backoff_base = 0.01
         if job == "import":
             run = env["cartum.importer"]._run(store, trigger="cron", commit=True)
             return {"state": run.state, "imported": run.imported_count, "message": run.message}

@@ -15,6 +15,7 @@ from cartum_sandbox.seed import phone_formats
 
 from .. import compat
 from ..models.cartum_store import ALLOW_LOCAL_STORES_PARAM
+from ..work_context import WorkContext
 
 CUSTOMERS = 12
 ARTICLES = 8
@@ -239,7 +240,7 @@ class TestStoresImportAtOnce(TransactionCase):
         with self.registry_of_workers.cursor() as import_cr:
             env = api.Environment(import_cr, SUPERUSER_ID, {})
             store = env["cartum.store"].browse(store_id)
-            self.assertTrue(env["cartum.store.job"]._lock_store(store, commit=True))
+            self.assertTrue(env["cartum.store.job"]._lock_store(WorkContext(store, commit=True)))
             refresh.start("refresh", store_id)
             try:
                 self.assertFalse(
@@ -252,7 +253,7 @@ class TestStoresImportAtOnce(TransactionCase):
                 )
                 import_cr.commit()
             finally:
-                env["cartum.store.job"]._unlock_store(store)
+                env["cartum.store.job"]._unlock_store(WorkContext(store, commit=True))
         refresh.result()
         links = self.committed_env()["cartum.product.link"].search([("store_id", "=", store_id)])
         self.assertEqual(len(links), ARTICLES)
@@ -296,7 +297,7 @@ class TestStoresImportAtOnce(TransactionCase):
             with registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 store = env["cartum.store"].browse(store_id)
-                env["cartum.adapter"]._client(store).backoff_base = 0.01
+                env["cartum.adapter"]._client(WorkContext(store)).backoff_base = 0.01
                 return env["cartum.importer"]._run(store, trigger="cron", commit=True).id
 
         scheduled_import()
@@ -307,16 +308,17 @@ class TestStoresImportAtOnce(TransactionCase):
         create_repairs = Importer._create_repairs
         calls = []
 
-        def create_repairs_meeting_another_write(importer, run, prepared, orders):
+        def create_repairs_meeting_another_write(importer, work, prepared, orders):
             calls.append(len(orders))
             if len(calls) == 1:
                 importer.env.cr.execute("SELECT 1")  # the step's transaction has begun
                 # Another transaction writes the run's row and commits before the step does.
                 with registry.cursor() as other_cr:
                     other_cr.execute(
-                        "UPDATE cartum_sync_run SET write_date = now() WHERE id = %s", (run.id,)
+                        "UPDATE cartum_sync_run SET write_date = now() WHERE id = %s",
+                        (work.run.id,),
                     )
-            created = create_repairs(importer, run, prepared, orders)
+            created = create_repairs(importer, work, prepared, orders)
             importer.env.flush_all()  # the step's writes reach PostgreSQL, which refuses them
             return created
 

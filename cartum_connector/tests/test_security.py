@@ -13,6 +13,7 @@ from .. import compat
 from ..models.cartum_order_mapper import DESCRIPTION_LIMIT
 from ..models.cartum_store import ALLOW_LOCAL_STORES_PARAM
 from ..models.repair_order import CARTUM_LINK_FIELDS
+from ..work_context import WorkContext
 from .common import CartumCase
 
 DEBUG_REQUEST = SimpleNamespace(session=SimpleNamespace(debug="1"))
@@ -487,7 +488,7 @@ class TestCompaniesApart(CartumCase):
         cls.shop.add_order(lines=[("DSP-IP13", 1)], currency="USD")
         cls.first_runs = cls.env["cartum.sync.run"]
         for store in (cls.store, cls.store_b):
-            cls.env["cartum.adapter"]._client(store).backoff_base = 0.01
+            cls.env["cartum.adapter"]._client(WorkContext(store)).backoff_base = 0.01
             cls.first_runs |= cls.env["cartum.importer"]._run(store, trigger="manual")
             cls.env["repair.order"].search(
                 [("cartum_store_id", "=", store.id), ("cartum_external_id", "=", "1006")]
@@ -496,7 +497,7 @@ class TestCompaniesApart(CartumCase):
 
     def setUp(self):
         super().setUp()
-        self.env["cartum.adapter"]._client(self.store_b).backoff_base = 0.01
+        self.env["cartum.adapter"]._client(WorkContext(self.store_b)).backoff_base = 0.01
 
     def test_each_company_starts_with_its_store_a_failed_order_and_a_push(self):
         self.assertTrue(self.picking_type_b)

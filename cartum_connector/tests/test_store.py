@@ -5,6 +5,7 @@ from odoo.tests import new_test_user, tagged
 
 from cartum_sandbox import CartumSandbox, demo_store
 
+from ..work_context import WorkContext
 from .common import CartumCase
 
 
@@ -59,7 +60,7 @@ class TestOneShopOneStore(CartumCase):
         other_shop.start()
         self.addCleanup(other_shop.stop)
         second.url = other_shop.base_url
-        self.env["cartum.adapter"]._client(second).backoff_base = 0.01
+        self.env["cartum.adapter"]._client(WorkContext(second)).backoff_base = 0.01
         self.run_import()
         self.run_import(store=second)
         self.assertEqual(self.repair_of(1001).name, "WEB-1001")
@@ -100,7 +101,7 @@ class TestStoreConnectionAndButtons(CartumCase):
         self.assertIn("UAH", message)
 
         self.store.url = "http://127.0.0.1:9"
-        self.env["cartum.adapter"]._client(self.store).backoff_base = 0.01
+        self.env["cartum.adapter"]._client(WorkContext(self.store)).backoff_base = 0.01
         self.assertEqual(
             test_connection()[1],
             "The store at http://127.0.0.1:9 refused the connection. Check the website URL "
@@ -295,7 +296,7 @@ class TestConnectionErrorsInTheUserLanguage(CartumCase):
         )
         # Cartum refusing the request, or answering something else than its API.
         store.url = self.sandbox.base_url
-        self.env["cartum.adapter"]._client(self.store).backoff_base = 0.01
+        self.env["cartum.adapter"]._client(WorkContext(self.store)).backoff_base = 0.01
         # Refused at login, the server is not yet known to be a store's API: what failed, not
         # what it answered.
         self.shop.faults.fail_next(1, status=403)
@@ -317,7 +318,7 @@ class TestConnectionErrorsInTheUserLanguage(CartumCase):
         self.shop.faults.garbage_next(4)
         self.assertIn("respondió algo que el conector no puede leer", self.run_import().message)
         store.url = "http://127.0.0.1:9"
-        self.env["cartum.adapter"]._client(self.store).backoff_base = 0.01
+        self.env["cartum.adapter"]._client(WorkContext(self.store)).backoff_base = 0.01
         message = store.action_test_connection()["params"]["message"]
         self.assertTrue(message.startswith("La tienda en http://127.0.0.1:9 rechazó"), message)
         self.assertNotRegex(message, "auth|attempt|refused")
