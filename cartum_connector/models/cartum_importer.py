@@ -104,7 +104,7 @@ class CartumImporter(models.AbstractModel):
             return run.with_env(caller_env)
         run._notify_starter()  # sent when the run's end is committed
         if run.state in ("done", "partial"):
-            self._commit_progress(run, remaining=0)  # nothing left for the job
+            Job._commit_progress(run.order_count, remaining=0)  # nothing left for the job
         else:
             self.env.cr.commit()  # pylint: disable=invalid-commit
         return run.with_env(caller_env)
@@ -151,13 +151,7 @@ class CartumImporter(models.AbstractModel):
         keeps what it imported."""
         work.run.page_count += 1
         if work.commit:
-            self._commit_progress(work.run, remaining=1)
-
-    @api.model
-    def _commit_progress(self, run, remaining):
-        """Commit; Settings > Technical > Scheduled Actions shows how far the store's job got."""
-        done = run.imported_count + run.updated_count + run.unchanged_count + run.failed_count
-        self.env["cartum.store.job"]._commit_progress(done, remaining)
+            self.env["cartum.store.job"]._commit_progress(work.run.order_count, remaining=1)
 
     # -- the import window ---------------------------------------------------------------
 
