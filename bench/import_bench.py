@@ -268,34 +268,23 @@ def create_floor_records(env, shop, store, orders, catalog):
     one batch of repair actions per state). Only these calls are measured, each with its
     flush. Returns {step: (records, Cost)}.
     """
-    from odoo.addons.cartum_connector.models.cartum_order_mapper import (
-        PreparedRecords,
-        customer_key,
-        line_key,
-    )
+    from odoo.addons.cartum_connector.models.cartum_order_mapper import PreparedRecords
 
     mapper = env["cartum.order.mapper"]
-    prepared = PreparedRecords(region=store.company_id.country_id.code)
+    # Nothing exists yet: every contact, category and product the mapper maps is created.
+    shared = mapper._map_shared(store, orders, {}, catalog)
+    prepared = PreparedRecords(region=shared.region)
     steps = {}
 
     def step(name, work):
         steps[name] = measure(env, shop, work)
         return steps[name][0]
 
-    # Generated customers all have a phone; the import keeps the first order's data per phone.
-    customers = {}
-    for order in orders:
-        customers.setdefault(customer_key(order.customer, prepared.region), order.customer)
-    partner_values = [mapper._partner_values(store, customer) for customer in customers.values()]
+    partner_values = list(shared.partners.values())
     partners = step("partners", lambda: env["res.partner"].sudo().create(partner_values))
-    prepared.partners_by_key = dict(zip(customers, partners, strict=True))
+    prepared.partners_by_key = dict(zip(shared.partners, partners, strict=True))
 
-    first_lines = {}
-    for order in orders:
-        for line in order.lines:
-            first_lines.setdefault(line_key(line), line)
-    paths = {catalog[key].category_path for key in first_lines}
-
+    paths = set(shared.category_paths.values())
     category_model = env["product.category"].sudo()
     by_path = {(): category_model.browse()}
 
@@ -309,22 +298,27 @@ def create_floor_records(env, shop, store, orders, catalog):
         return category_model.browse([category.id for path, category in by_path.items() if path])
 
     step("categories", create_tree)
-    units = env.ref("uom.product_uom_unit")
-    language = store._odoo_language() or "en_US"
     product_values = [
-        mapper._product_values(
-            store, line, catalog[key], by_path[catalog[key].category_path], units
-        )
-        for key, line in first_lines.items()
+        {**values, "categ_id": by_path[shared.category_paths[identity]].id}
+        if identity in shared.category_paths
+        else values
+        for identity, values in shared.products.items()
     ]
-    product_model = env["product.product"].sudo().with_context(lang=language)
+    product_model = mapper._product_model(store)
     products = step("products", lambda: product_model.create(product_values))
-    prepared.products_by_key = dict(zip(first_lines, products, strict=True))
+    for identity, product in zip(shared.products, products, strict=True):
+        for key in shared.product_keys[identity]:
+            prepared.products_by_key[key] = product
 
     now = fields.Datetime.now()
     link_values = [
-        {"store_id": store.id, "external_id": key, "product_id": product.id, "last_read_at": now}
-        for key, product in prepared.products_by_key.items()
+        {
+            "store_id": store.id,
+            "external_id": article,
+            "product_id": prepared.products_by_key[key].id,
+            "last_read_at": now,
+        }
+        for key, article in shared.articles.items()
     ]
     step("product links", lambda: env["cartum.product.link"].sudo().create(link_values))
     partner_link_values = [
@@ -343,13 +337,14 @@ def create_floor_records(env, shop, store, orders, catalog):
     repair_model = repair_model.with_context(
         cartum_inbound=True, mail_create_nolog=True, mail_create_nosubscribe=True
     )
-    repair_values = [mapper._repair_values(store, prepared, order) for order in orders]
+    order_values = mapper._map_orders(store, prepared, orders)
+    repair_values = [order_values[order.order_id].repair_values() for order in orders]
     repairs = step("repair orders", lambda: repair_model.create(repair_values))
 
     def followers_and_notes():
         repairs.message_subscribe(partner_ids=store.responsible_user_ids.partner_id.ids)
         notes = {
-            repair.id: mapper._delivery_message(order)
+            repair.id: order_values[order.order_id].delivery_note
             for order, repair in zip(orders, repairs, strict=True)
             if repair.cartum_delivery_digest
         }

@@ -10,7 +10,7 @@ from odoo.tools import groupby
 from cartum_api import DIGEST_PREFIX, CartumError
 
 from ..work_context import WorkContext
-from .cartum_order_mapper import customer_key, part_key
+from .cartum_order_mapper import PreparedRecords, category_key, customer_key, part_key
 from .cartum_store_job import RETRYABLE_DB_ERRORS
 
 _logger = logging.getLogger(__name__)
@@ -29,12 +29,12 @@ class CartumImporter(models.AbstractModel):
     """Where orders are fetched from Cartum and written into Odoo.
 
     One run of one store: its import window, its pages, a savepoint around the orders of a
-    page, else around each order (``_page_else_each``), the cursor of new orders, and the sync
-    log (``cartum.sync.run``) of what it did. Each step takes the run's ``WorkContext`` (store,
+    page, else around each order (``_at_once_else_each``), the cursor of new orders, and the
+    sync log (``cartum.sync.run``) of what it did. Each step takes the run's ``WorkContext`` (store,
     run, whether it commits, whether a user waits). The store's lock, the commits and the runs
     again after PostgreSQL refused a step are ``cartum.store.job``'s. Orders and catalog data
-    come from ``cartum.adapter``; the values from ``cartum.order.mapper``, which reads nothing
-    from Cartum.
+    come from ``cartum.adapter``; the values to write, once per page, from
+    ``cartum.order.mapper``, which reads nothing from Cartum and writes nothing.
     """
 
     _name = "cartum.importer"
@@ -348,11 +348,11 @@ class CartumImporter(models.AbstractModel):
             else:
                 to_write.append((order, repair))
         self._mark_read(unchanged, adopted)
-        self.env["cartum.order.mapper"]._touch_links(store, unchanged_orders)
+        self._touch_links(store, unchanged_orders)
         run._count_orders(unchanged=[order.order_id for order in unchanged_orders])
         # The page's contacts, products and categories at once, else for each order alone.
         prepared_pairs = (
-            self._page_else_each(
+            self._at_once_else_each(
                 work,
                 to_write,
                 lambda pairs: (
@@ -370,19 +370,32 @@ class CartumImporter(models.AbstractModel):
         ``(order, repair or None)`` pairs, with what ``_write_shared_records`` prepared, and
         resolve the earlier failures of the orders that went through."""
         repair_of = {order.order_id: repair for order, repair in pairs}
+        Mapper = self.env["cartum.order.mapper"]
         written = []
         # One group for the whole page, or one for each order when the page was refused.
         for prepared, group in groupby(prepared_pairs, key=lambda pair: pair[1]):
             orders = [order for order, _prepared in group]
+            values = Mapper._map_orders(work.store, prepared, orders)
             new = [order for order in orders if not repair_of[order.order_id]]
             changed = [(o, repair_of[o.order_id]) for o in orders if repair_of[o.order_id]]
-            written += self._create_repairs(work, prepared, new)
-            written += self._update_repairs(work, prepared, changed)
+            written += self._create_repairs(work, prepared, values, new)
+            written += self._update_repairs(work, prepared, values, changed)
         succeeded = unchanged_orders + written
         if succeeded:
             run = work.run
             run._resolve_failures([str(order.order_id) for order in succeeded], "order")
             run._resolve_failures(self._orders_in_step(work.store, succeeded), "status")
+
+    @api.model
+    def _touch_links(self, store, orders):
+        """Orders read again and unchanged: their contacts' and products' links were read too."""
+        if not orders:
+            return
+        region = store.company_id.country_id.code
+        customer_keys = {customer_key(order.customer, region) for order in orders}
+        articles = {line.article for order in orders for line in order.lines if line.article}
+        self.env["cartum.partner.link"]._touch(store, customer_keys - {""})
+        self.env["cartum.product.link"]._touch(store, articles)
 
     @api.model
     def _mark_read(self, repairs, digests):
@@ -450,7 +463,7 @@ class CartumImporter(models.AbstractModel):
     # -- the orders of a page at once, else each order alone ----------------------------------
 
     @api.model
-    def _page_else_each(self, work, pairs, write, each=None):
+    def _at_once_else_each(self, work, pairs, write, each=None):
         """Run ``write(pairs)`` on ``(order, repair or None)`` pairs in one savepoint; it
         returns one result per pair. If that is refused, run ``each(order, repair)`` (by
         default ``write`` on that pair alone) for each pair in a savepoint of its own, so that
@@ -487,7 +500,7 @@ class CartumImporter(models.AbstractModel):
     def _shared_records(self, work, orders):
         """The records ``orders`` share with other orders: fetch what the mapper needs from
         Cartum first (the catalog data of products not yet in Odoo, statuses the store added),
-        then let it find or create them."""
+        let it map them, and write them."""
         store = work.store
         Mapper = self.env["cartum.order.mapper"]
         Adapter = self.env["cartum.adapter"]
@@ -497,17 +510,129 @@ class CartumImporter(models.AbstractModel):
             Adapter._refresh_statuses(work)  # the store added a status
         existing, missing_articles = Mapper._find_products(store, orders)
         catalog = Adapter._read_catalog(work, missing_articles) if missing_articles else {}
-        return Mapper._prepare(store, orders, existing, catalog)
+        return self._write_shared_values(
+            store, Mapper._map_shared(store, orders, existing, catalog)
+        )
 
     # -- where orders are written ----------------------------------------------------------
 
     @api.model
-    def _create_repairs(self, work, prepared, orders):
-        """Create the repair orders of new Cartum orders, all at once, else each alone; returns
-        the orders created."""
+    def _write_shared_values(self, store, values):
+        """Find or create the contacts, categories and products the mapper mapped
+        (``SharedValues``), each key once whatever other imports run, and link them to the
+        store; returns the page's ``PreparedRecords``."""
+        Mapper = self.env["cartum.order.mapper"]
+        SharedKey = self.env["cartum.shared.key"].sudo()
+        prepared = PreparedRecords(
+            region=values.region,
+            mappings_by_status={m.cartum_status_code: m for m in store.status_mapping_ids},
+        )
+        if values.partners:
+
+            def find_partners(keys):
+                return Mapper._find_partners(store, keys)
+
+            partners = find_partners(list(values.partners))
+            missing = {key: vals for key, vals in values.partners.items() if key not in partners}
+            Partner = self.env["res.partner"].sudo()
+            partners.update(SharedKey._find_or_create("partner", Partner, missing, find_partners))
+            prepared.partners_by_key = partners
+            self.env["cartum.partner.link"]._upsert(
+                store, [(key, partner.id) for key, partner in partners.items()]
+            )
+        products = prepared.products_by_key
+        products.update(values.products_found)
+        categories = self._write_categories(set(values.category_paths.values()))
+        Product = Mapper._product_model(store)
+        for kind, field_name in (("product_code", "default_code"), ("product_name", "name")):
+            new = {
+                identity: {**vals, "categ_id": categories[path].id}
+                if (path := values.category_paths.get((kind, identity)))
+                else vals
+                for (vals_kind, identity), vals in values.products.items()
+                if vals_kind == kind
+            }
+            if not new:
+                continue
+            created = SharedKey._find_or_create(
+                kind,
+                Product,
+                new,
+                lambda keys, field_name=field_name: Mapper._find_products_by(
+                    store, field_name, keys
+                ),
+            )
+            for identity, product in created.items():
+                for key in values.product_keys[(kind, identity)]:
+                    products[key] = product
+        if values.articles:
+            ProductLink = self.env["cartum.product.link"]
+            ProductLink._upsert(
+                store, [(article, products[key].id) for key, article in values.articles.items()]
+            )
+            ProductLink._note_categories(store, values.catalog)
+        return prepared
+
+    @api.model
+    def _write_categories(self, paths):
+        """The category of each path (``("Parts", "Screens")``): each level is the existing
+        category of that name under the same parent, else a new one. One query reads them all,
+        and one create per level makes the missing ones."""
+        paths = {path for path in paths if path}
+        if not paths:
+            return {}
+        Category = self.env["product.category"].sudo()
+        names = {name for path in paths for name in path}
+        by_parent_and_name = {}
+        for category in Category.search([("name", "in", list(names))], order="id"):
+            by_parent_and_name.setdefault((category.parent_id.id, category.name), category)
+        by_path = {(): Category.browse()}
+        for depth in range(1, max(len(path) for path in paths) + 1):
+            prefixes = sorted({path[:depth] for path in paths if len(path) >= depth})
+            missing = []
+            for prefix in prefixes:
+                parent = by_path[prefix[:-1]]
+                category = by_parent_and_name.get((parent.id or False, prefix[-1]))
+                if category:
+                    by_path[prefix] = category
+                else:
+                    missing.append(prefix)
+            if missing:
+                values = {
+                    category_key(by_path[prefix[:-1]].id, prefix[-1]): {
+                        "name": prefix[-1],
+                        "parent_id": by_path[prefix[:-1]].id,
+                    }
+                    for prefix in missing
+                }
+                categories = (
+                    self.env["cartum.shared.key"]
+                    .sudo()
+                    ._find_or_create("category", Category, values, self._find_categories)
+                )
+                for prefix in missing:
+                    by_path[prefix] = categories[category_key(by_path[prefix[:-1]].id, prefix[-1])]
+        return {path: by_path[path] for path in paths}
+
+    @api.model
+    def _find_categories(self, keys):
+        """{category key: the oldest category of that name under that parent}."""
+        wanted = set(keys)
+        names = [key.split("/", 1)[1] for key in keys]
+        found = {}
+        Category = self.env["product.category"].sudo()
+        for category in Category.search([("name", "in", names)], order="id"):
+            key = category_key(category.parent_id.id, category.name)
+            if key in wanted:
+                found.setdefault(key, category)
+        return found
+
+    @api.model
+    def _create_repairs(self, work, prepared, values, orders):
+        """Create the repair orders of new Cartum orders with their mapped ``values``
+        ({order id: OrderValues}), all at once, else each alone; returns the orders created."""
         if not orders:
             return []
-        Mapper = self.env["cartum.order.mapper"]
         store = work.store
         Repair = (
             self.env["repair.order"]
@@ -515,11 +640,11 @@ class CartumImporter(models.AbstractModel):
             .with_company(store.company_id)
             .with_context(cartum_inbound=True, mail_create_nolog=True, mail_create_nosubscribe=True)
         )
-        pairs = self._page_else_each(
+        pairs = self._at_once_else_each(
             work,
             [(order, None) for order in orders],
             lambda pairs: Repair.create(
-                [Mapper._repair_values(store, prepared, order) for order, _repair in pairs]
+                [values[order.order_id].repair_values() for order, _repair in pairs]
             ),
         )
         created = Repair.browse([repair.id for _order, repair in pairs])
@@ -527,8 +652,8 @@ class CartumImporter(models.AbstractModel):
             created.message_subscribe(partner_ids=store.responsible_user_ids.partner_id.ids)
         notes = {}
         for order, repair in pairs:
-            body = Mapper._delivery_message(order) if repair.cartum_delivery_digest else Markup()
-            notes[repair.id] = body + Mapper._skipped_lines_message(order)
+            order_values = values[order.order_id]
+            notes[repair.id] = order_values.delivery_note + order_values.skipped_lines_note
         notes = {repair_id: body for repair_id, body in notes.items() if body}
         if notes:
             Repair.browse(notes)._message_log_batch(bodies=notes)
@@ -556,7 +681,7 @@ class CartumImporter(models.AbstractModel):
             return [True] * len(pairs)
 
         for target, group in by_target.items():
-            self._page_else_each(
+            self._at_once_else_each(
                 work,
                 group,
                 lambda pairs, target=target: move(pairs, target),
@@ -566,58 +691,53 @@ class CartumImporter(models.AbstractModel):
             )
 
     @api.model
-    def _update_repairs(self, work, prepared, pairs):
+    def _update_repairs(self, work, prepared, values, pairs):
         """Apply what changed in Cartum to existing repair orders, all at once, else each
         alone; returns the orders updated."""
         if not pairs:
             return []
 
         def update(pairs):
-            return [self._update_repair(work, prepared, repair, order) for order, repair in pairs]
+            return [
+                self._update_repair(work, prepared, repair, order, values[order.order_id])
+                for order, repair in pairs
+            ]
 
-        updated = [order for order, _result in self._page_else_each(work, pairs, update)]
+        updated = [order for order, _result in self._at_once_else_each(work, pairs, update)]
         work.run._count_orders(updated=[order.order_id for order in updated])
         return updated
 
     @api.model
-    def _update_repair(self, work, prepared, repair, order):
-        """Apply what changed in Cartum; after write-off, parts are left and the change noted."""
-        Mapper = self.env["cartum.order.mapper"]
-        vals = {
-            "cartum_last_sync": fields.Datetime.now(),
-            "cartum_digest": order.digest,
-            "cartum_amount_total": order.total_sum,
-            **Mapper._discount_values(order),
-        }
+    def _update_repair(self, work, prepared, repair, order, values):
+        """Apply what changed in Cartum (the order's ``OrderValues``); after write-off, parts
+        are left and the change noted."""
+        vals = dict(values.write)
         if repair.state == "done":
-            self._note_unapplied(repair, order)
+            self._note_unapplied(repair, values)
         elif repair.state != "cancel":  # a cancelled repair's parts are left as they are
-            partner = prepared.partner(order.customer)
-            if partner and partner != repair.partner_id:
-                vals["partner_id"] = partner.id
-            self._sync_parts(repair, prepared, order)
-            if order.skipped_lines:
-                repair.message_post(
-                    body=Mapper._skipped_lines_message(order), subtype_xmlid="mail.mt_note"
-                )
+            if values.partner_id and values.partner_id != repair.partner_id.id:
+                vals["partner_id"] = values.partner_id
+            self._sync_parts(repair, values.parts)
+            if values.skipped_lines_note:
+                repair.message_post(body=values.skipped_lines_note, subtype_xmlid="mail.mt_note")
         repair.with_context(cartum_inbound=True).write(vals)
-        self._post_delivery(repair, order)
+        self._post_delivery(repair, values)
         cartum_changed = repair.cartum_status_code != order.status_id or work.run.trigger == "retry"
         self._apply_status(work, prepared, repair, order, cartum_changed)
 
     @api.model
-    def _sync_parts(self, repair, prepared, order):
-        """Make the 'add' parts from Cartum match the order's lines: add, remove, change. A part
-        is found by its line's article (or title) and unit price."""
-        Mapper = self.env["cartum.order.mapper"]
+    def _sync_parts(self, repair, parts):
+        """Make the 'add' parts from Cartum match the order's lines (``parts``, {(line key,
+        unit price): the part's values}): add, remove, change. A part is found by its line's
+        article (or title) and unit price."""
         current = repair._cartum_parts()
         new_parts = []
         changed = self.env["stock.move"].sudo()
-        for key, quantity in Mapper._wanted_parts(order).items():
+        for key, part in parts.items():
             move = current.pop(key, None)
+            quantity = part["product_uom_qty"]
             if move is None:
-                values = Mapper._part_values(repair.cartum_store_id, prepared, key, quantity)
-                new_parts.append({**values, "repair_id": repair.id})
+                new_parts.append({**part, "repair_id": repair.id})
             elif move.product_uom_qty != quantity:
                 move.sudo().product_uom_qty = quantity
                 changed |= move
@@ -639,11 +759,11 @@ class CartumImporter(models.AbstractModel):
         moves.filtered(lambda move: not move.picked)._action_assign()
 
     @api.model
-    def _note_unapplied(self, repair, order):
-        """Parts are written off: say in the chatter what changed in Cartum, each change once,
-        from Cartum's previous quantity to its new one."""
+    def _note_unapplied(self, repair, values):
+        """Parts are written off: say in the chatter what changed in Cartum (the order's
+        ``OrderValues``), each change once, from Cartum's previous quantity to its new one."""
         Mapper = self.env["cartum.order.mapper"]
-        wanted = Mapper._wanted_parts(order)
+        wanted = {key: part["product_uom_qty"] for key, part in values.parts.items()}
         before = self._cartum_parts_before(repair)
         changed = sorted(
             key for key in set(wanted) | set(before) if before.get(key, 0.0) != wanted.get(key, 0.0)
@@ -689,13 +809,12 @@ class CartumImporter(models.AbstractModel):
         return parts
 
     @api.model
-    def _post_delivery(self, repair, order):
+    def _post_delivery(self, repair, values):
         """Post the delivery method, cost and address when first seen, and again on a change."""
-        Mapper = self.env["cartum.order.mapper"]
-        digest = Mapper._delivery_digest(order)
+        digest = values.delivery_digest
         if not digest or digest == repair.cartum_delivery_digest:
             return
-        repair.message_post(body=Mapper._delivery_message(order), subtype_xmlid="mail.mt_note")
+        repair.message_post(body=values.delivery_note, subtype_xmlid="mail.mt_note")
         repair.with_context(cartum_inbound=True).cartum_delivery_digest = digest
 
     # -- inbound status ---------------------------------------------------------------------

@@ -29,6 +29,11 @@ def line_article(key):
     return "" if key.startswith(TITLE_KEY_PREFIX) else key
 
 
+def category_key(parent_id, name):
+    """How a product category is known among the shared keys: its parent's id and its name."""
+    return f"{parent_id or 0}/{name}"
+
+
 def customer_key(customer, region):
     """How a contact is known to a store (Cartum has no customer id): its phone in E.164 with
     its "+", else its e-mail in lower case; empty without either. ``region``: the country code
@@ -55,6 +60,30 @@ def catalog_price(catalog_product, line=None):
     return line.price
 
 
+@dataclass
+class SharedValues:
+    """What the orders of a page share with other orders, mapped: the contacts, the products
+    and the categories of new products, and what links them to the store. The importer finds
+    or creates the records (``cartum.importer._write_shared_values``)."""
+
+    region: str | None
+    # {customer key: the values of its contact}, for every customer with a phone or e-mail.
+    partners: dict = field(default_factory=dict)
+    # {line key: the product already in Odoo}.
+    products_found: dict = field(default_factory=dict)
+    # {(kind, identity): the values of a product to create}: the kind of cartum.shared.key
+    # ("product_code" or "product_name"), the reference or name that identifies it.
+    products: dict = field(default_factory=dict)
+    # {(kind, identity): the line keys of that product}.
+    product_keys: dict = field(default_factory=dict)
+    # {(kind, identity): Cartum's category path of that product}.
+    category_paths: dict = field(default_factory=dict)
+    # {line key: article} of the lines with an article: their products' links.
+    articles: dict = field(default_factory=dict)
+    # {article: Cartum's catalog data} of the new products: their links' category notes.
+    catalog: dict = field(default_factory=dict)
+
+
 @dataclass(eq=False)  # compared and hashed as itself: the importer groups orders by it
 class PreparedRecords:
     """The Odoo records one page of Cartum orders maps to, found or created in a few queries."""
@@ -70,51 +99,84 @@ class PreparedRecords:
         return self.partners_by_key[key] if key else None
 
 
+@dataclass
+class OrderValues:
+    """What one Cartum order maps to, complete: the importer writes it as it is."""
+
+    # The values of its new repair order, but its parts (``repair_values()``).
+    create: dict
+    # What an existing repair order takes from it, whatever its state.
+    write: dict
+    # Its customer's contact (an id), False without a phone or e-mail.
+    partner_id: int
+    # Its lines as parts, {(line key, unit price): the part's values}.
+    parts: dict
+    delivery_digest: str
+    # Chatter notes: its delivery, and the lines that could not be imported.
+    delivery_note: Markup
+    skipped_lines_note: Markup
+
+    def repair_values(self):
+        """The values of its new repair order with its parts, made anew on each call: the ORM
+        may change what it is given, and a refused create is tried again alone."""
+        parts = [Command.create(dict(part)) for part in self.parts.values()]
+        return {**self.create, "move_ids": parts}
+
+
 class CartumOrderMapper(models.AbstractModel):
-    """Where a Cartum order is mapped to Odoo values: customer, products, categories, repair and
-    parts. It reads nothing from Cartum: the importer hands it the catalog data it fetched."""
+    """Where a Cartum order is mapped to Odoo values, once per page: the contacts, products and
+    categories its orders share with others (``_map_shared``), then each order's repair and
+    parts (``_map_orders``). It reads Odoo, to find what exists already, and never writes; it
+    reads nothing from Cartum: the importer hands it the catalog data it fetched."""
 
     _name = "cartum.order.mapper"
     _description = "Cartum Order Mapper"
 
     @api.model
-    def _prepare(self, store, orders, existing_products, catalog):
-        """Find, or create in batches, the contacts, products and categories of ``orders``, and
-        link them to the store. ``existing_products``: what ``_find_products`` found;
-        ``catalog``: Cartum's catalog data by article, of the articles it did not find."""
-        prepared = PreparedRecords(region=store.company_id.country_id.code)
-        self._prepare_partners(store, orders, prepared)
-        self._prepare_products(store, orders, prepared, existing_products, catalog)
-        prepared.mappings_by_status = {
-            mapping.cartum_status_code: mapping for mapping in store.status_mapping_ids
-        }
-        return prepared
+    def _map_shared(self, store, orders, existing_products, catalog):
+        """The contacts, products and categories of ``orders``. ``existing_products``: what
+        ``_find_products`` found; ``catalog``: Cartum's catalog data by article, of the
+        articles it did not find."""
+        values = SharedValues(region=store.company_id.country_id.code)
+        for order in orders:
+            key = customer_key(order.customer, values.region)
+            if key and key not in values.partners:
+                values.partners[key] = self._partner_values(store, order.customer)
+        lines_by_key = self._lines_by_key(orders)
+        values.articles = {key: line.article for key, line in lines_by_key.items() if line.article}
+        values.products_found = dict(existing_products)
+        missing = [key for key in lines_by_key if key not in values.products_found]
+        if missing and store.product_match_key == "name":
+            # The order line's title is in the buyer's language; the catalog's in the store's.
+            self._match_by_name(
+                store,
+                {key: catalog_title(store, catalog.get(key), lines_by_key[key]) for key in missing},
+                values.products_found,
+            )
+            missing = [key for key in missing if key not in values.products_found]
+        units = self.env.ref("uom.product_uom_unit")
+        for key in missing:
+            line = lines_by_key[key]
+            catalog_product = catalog.get(key)
+            product = self._product_values(store, line, catalog_product, units)
+            # Two new lines that identify the same product (same reference or same name) get
+            # one product.
+            by_reference = line.article and store.product_match_key == "default_code"
+            identity = (
+                ("product_code", line.article)
+                if by_reference
+                else ("product_name", product["name"])
+            )
+            if identity not in values.products:
+                values.products[identity] = product
+                if catalog_product and catalog_product.category_path:
+                    values.category_paths[identity] = catalog_product.category_path
+            values.product_keys.setdefault(identity, []).append(key)
+            if catalog_product:
+                values.catalog[key] = catalog_product
+        return values
 
     # -- contacts -----------------------------------------------------------------------------
-
-    @api.model
-    def _prepare_partners(self, store, orders, prepared):
-        customers = {}
-        for order in orders:
-            key = customer_key(order.customer, prepared.region)
-            if key:
-                customers.setdefault(key, order.customer)
-        found = self._find_partners(store, list(customers))
-        missing = [key for key in customers if key not in found]
-        if missing:
-            values = {key: self._partner_values(store, customers[key]) for key in missing}
-            found.update(
-                self._create_shared(
-                    "partner",
-                    self.env["res.partner"].sudo(),
-                    values,
-                    lambda keys: self._find_partners(store, keys),
-                )
-            )
-        prepared.partners_by_key.update(found)
-        self.env["cartum.partner.link"]._upsert(
-            store, [(key, partner.id) for key, partner in found.items()]
-        )
 
     @api.model
     def _find_partners(self, store, customer_keys):
@@ -135,24 +197,6 @@ class CartumOrderMapper(models.AbstractModel):
             ):
                 found.setdefault(partner.email_normalized, partner)
         return found
-
-    @api.model
-    def _create_shared(self, kind, Model, values_by_key, find):
-        """Create the records of ``values_by_key`` whose key no other import has claimed, in one
-        batch; returns ``{key: record}``, with the records other imports made for the rest."""
-        scope_of = {key: values.get("company_id") or 0 for key, values in values_by_key.items()}
-        SharedKey = self.env["cartum.shared.key"].sudo()
-        records_by_key = {}
-        for scope in sorted(set(scope_of.values())):
-            keys = [key for key, key_scope in scope_of.items() if key_scope == scope]
-            claimed, found = SharedKey._claim(kind, scope, keys, find)
-            records_by_key.update(found)
-            if claimed:
-                created = Model.create([values_by_key[key] for key in claimed])
-                new = dict(zip(claimed, created, strict=True))
-                SharedKey._assign(kind, scope, new)
-                records_by_key.update(new)
-        return records_by_key
 
     @api.model
     def _partner_values(self, store, customer):
@@ -181,31 +225,24 @@ class CartumOrderMapper(models.AbstractModel):
         return lines
 
     @api.model
-    def _match_existing(self, store, lines_by_key, by_key):
-        """Fill ``by_key`` with the existing products of the lines: by the store's key for lines
-        with an article, by name for lines without one."""
-        Product = self._product_model(store)
-        shared = [("company_id", "in", [False, store.company_id.id])]
+    def _find_products(self, store, orders):
+        """The products already in Odoo of the lines of ``orders``, by line key (by the store's
+        key for lines with an article, by name for lines without one), and the articles of the
+        lines without one: the importer reads their catalog data from Cartum before mapping."""
+        lines_by_key = self._lines_by_key(orders)
+        by_key = {}
         articles = [line.article for line in lines_by_key.values() if line.article]
         if articles and store.product_match_key == "default_code":
-            found = Product.search([("default_code", "in", articles), *shared])
-            for product in found.sorted("id"):
-                by_key.setdefault(product.default_code, product)
+            found = self._find_products_by(store, "default_code", articles)
+            for key, line in lines_by_key.items():
+                if line.article in found:
+                    by_key[key] = found[line.article]
         names_by_key = {
             key: line.title
             for key, line in lines_by_key.items()
             if not line.article or store.product_match_key == "name"
         }
-        self._match_by_name(Product, shared, names_by_key, by_key)
-
-    @api.model
-    def _find_products(self, store, orders):
-        """The products already in Odoo of the lines of ``orders``, by line key, and the
-        articles of the lines without one: the importer reads their catalog data from Cartum
-        before mapping."""
-        lines_by_key = self._lines_by_key(orders)
-        by_key = {}
-        self._match_existing(store, lines_by_key, by_key)
+        self._match_by_name(store, names_by_key, by_key)
         missing = sorted(
             {
                 line.article
@@ -216,149 +253,35 @@ class CartumOrderMapper(models.AbstractModel):
         return by_key, missing
 
     @api.model
-    def _prepare_products(self, store, orders, prepared, existing_products, catalog):
-        lines_by_key = self._lines_by_key(orders)
-        if not lines_by_key:
-            return
+    def _find_products_by(self, store, field_name, values):
+        """{value: the oldest product of the store's company, or shared, with that value of
+        ``field_name`` (default_code or name)}."""
         Product = self._product_model(store)
         shared = [("company_id", "in", [False, store.company_id.id])]
-        by_key = prepared.products_by_key
-        by_key.update(existing_products)
-        missing = [key for key in lines_by_key if key not in by_key]
-        if missing and store.product_match_key == "name":
-            # The order line's title is in the buyer's language; the catalog's in the store's.
-            self._match_by_name(
-                Product,
-                shared,
-                {key: catalog_title(store, catalog.get(key), lines_by_key[key]) for key in missing},
-                by_key,
-            )
-            missing = [key for key in missing if key not in by_key]
-        if missing:
-            self._create_products(store, lines_by_key, missing, catalog, by_key)
-        self.env["cartum.product.link"]._upsert(
-            store,
-            [(line.article, by_key[key].id) for key, line in lines_by_key.items() if line.article],
-        )
-        self.env["cartum.product.link"]._note_categories(
-            store, {key: catalog[key] for key in missing if key in catalog}
-        )
+        found = {}
+        for product in Product.search([(field_name, "in", list(values)), *shared], order="id"):
+            found.setdefault(product[field_name], product)
+        return found
 
     @api.model
-    def _create_products(self, store, lines_by_key, missing, catalog, by_key):
-        categories = self._prepare_categories(
-            {catalog[key].category_path for key in missing if key in catalog}
-        )
-        units = self.env.ref("uom.product_uom_unit")
-        values_by_identity = {"product_code": {}, "product_name": {}}
-        keys_by_identity = {}
-        for key in missing:
-            line = lines_by_key[key]
-            catalog_product = catalog.get(key)
-            category = categories.get(catalog_product.category_path) if catalog_product else None
-            values = self._product_values(store, line, catalog_product, category, units)
-            # Two new lines that identify the same product (same reference or same name) get
-            # one product.
-            by_reference = line.article and store.product_match_key == "default_code"
-            identity = (
-                ("product_code", line.article) if by_reference else ("product_name", values["name"])
-            )
-            values_by_identity[identity[0]].setdefault(identity[1], values)
-            keys_by_identity.setdefault(identity, []).append(key)
-        Product = self._product_model(store)
-        shared = [("company_id", "in", [False, store.company_id.id])]
-
-        def oldest_by(field_name):
-            def find(values):
-                found = Product.search([(field_name, "in", values), *shared], order="id desc")
-                return {product[field_name]: product for product in found}
-
-            return find
-
-        finders = {"product_code": oldest_by("default_code"), "product_name": oldest_by("name")}
-        for kind, values_by_key in values_by_identity.items():
-            if not values_by_key:
-                continue
-            products = self._create_shared(kind, Product, values_by_key, finders[kind])
-            for identity_key, product in products.items():
-                for key in keys_by_identity[(kind, identity_key)]:
-                    by_key[key] = product
-
-    @api.model
-    def _match_by_name(self, Product, shared, names_by_key, by_key):
+    def _match_by_name(self, store, names_by_key, by_key):
         names = {name for name in names_by_key.values() if name}
         if not names:
             return
-        by_name = {}
-        for product in Product.search([("name", "in", list(names)), *shared]).sorted("id"):
-            by_name.setdefault(product.name, product)
+        by_name = self._find_products_by(store, "name", names)
         for key, name in names_by_key.items():
             if name in by_name:
                 by_key[key] = by_name[name]
 
     @api.model
-    def _prepare_categories(self, paths):
-        """The category of each path (``("Parts", "Screens")``): each level is the existing
-        category of that name under the same parent, else a new one. One query reads them all,
-        and one create per level makes the missing ones."""
-        paths = {path for path in paths if path}
-        if not paths:
-            return {}
-        Category = self.env["product.category"].sudo()
-        names = {name for path in paths for name in path}
-        by_parent_and_name = {}
-        for category in Category.search([("name", "in", list(names))], order="id"):
-            by_parent_and_name.setdefault((category.parent_id.id, category.name), category)
-        by_path = {(): Category.browse()}
-        for depth in range(1, max(len(path) for path in paths) + 1):
-            prefixes = sorted({path[:depth] for path in paths if len(path) >= depth})
-            missing = []
-            for prefix in prefixes:
-                parent = by_path[prefix[:-1]]
-                category = by_parent_and_name.get((parent.id or False, prefix[-1]))
-                if category:
-                    by_path[prefix] = category
-                else:
-                    missing.append(prefix)
-            if missing:
-                values = {
-                    self._category_key(by_path[prefix[:-1]].id, prefix[-1]): {
-                        "name": prefix[-1],
-                        "parent_id": by_path[prefix[:-1]].id,
-                    }
-                    for prefix in missing
-                }
-                categories = self._create_shared(
-                    "category", Category, values, self._find_categories
-                )
-                for prefix in missing:
-                    key = self._category_key(by_path[prefix[:-1]].id, prefix[-1])
-                    by_path[prefix] = categories[key]
-        return {path: by_path[path] for path in paths}
-
-    @api.model
-    def _category_key(self, parent_id, name):
-        return f"{parent_id or 0}/{name}"
-
-    @api.model
-    def _find_categories(self, keys):
-        """{category key: the oldest category of that name under that parent}."""
-        wanted = set(keys)
-        names = [key.split("/", 1)[1] for key in keys]
-        found = {}
-        Category = self.env["product.category"].sudo()
-        for category in Category.search([("name", "in", names)], order="id"):
-            key = self._category_key(category.parent_id.id, category.name)
-            if key in wanted:
-                found.setdefault(key, category)
-        return found
-
-    @api.model
-    def _product_values(self, store, line, catalog_product, category, units):
+    def _product_values(self, store, line, catalog_product, units):
+        """A new product's values; its category is set when written, from Cartum's category
+        path (``SharedValues.category_paths``). Without a category in Cartum, the product gets
+        Odoo's default one, if any."""
         description = ""
         if catalog_product:
             description = catalog_product.descriptions.get(store.import_language, "")
-        values = {
+        return {
             "name": catalog_title(store, catalog_product, line),
             "default_code": line.article or False,
             "description_sale": html_to_text(description, DESCRIPTION_LIMIT) or False,
@@ -369,38 +292,55 @@ class CartumOrderMapper(models.AbstractModel):
             "list_price": catalog_price(catalog_product, line),
             "company_id": False,
         }
-        # Without a category in Cartum, the product gets Odoo's default one, if any.
-        return {**values, "categ_id": category.id} if category else values
 
     # -- repair order and parts ---------------------------------------------------------------
 
     @api.model
-    def _repair_values(self, store, prepared, order):
-        created = store._to_utc(order.created)
+    def _map_orders(self, store, prepared, orders):
+        """{order id: OrderValues} of ``orders``, with the records of their page
+        (``prepared``)."""
+        return {order.order_id: self._order_values(store, prepared, order) for order in orders}
+
+    @api.model
+    def _order_values(self, store, prepared, order):
+        now = fields.Datetime.now()
         partner = prepared.partner(order.customer)
-        return {
+        parts = {
+            key: self._part_values(store, prepared, key, quantity)
+            for key, quantity in self._wanted_parts(order).items()
+        }
+        delivery_digest = self._delivery_digest(order)
+        write = {
+            "cartum_last_sync": now,
+            "cartum_digest": order.digest,
+            "cartum_amount_total": order.total_sum,
+            **self._discount_values(order),
+        }
+        create = {
+            **write,
             "name": f"{store.order_prefix or ''}{order.order_id}",
             "company_id": store.company_id.id,
             "picking_type_id": store.picking_type_id.id,
             "partner_id": partner.id if partner else False,
             "user_id": store.responsible_user_ids[:1].id or False,
             # Planned when imported: Cartum's creation time is kept in cartum_created.
-            "schedule_date": fields.Datetime.now(),
+            "schedule_date": now,
             "internal_notes": plaintext2html(order.comment) if order.comment else False,
             "cartum_store_id": store.id,
             "cartum_external_id": str(order.order_id),
-            "cartum_created": created,
-            "cartum_last_sync": fields.Datetime.now(),
-            "cartum_digest": order.digest,
+            "cartum_created": store._to_utc(order.created),
             "cartum_status_code": order.status_id,
-            "cartum_amount_total": order.total_sum,
-            **self._discount_values(order),
-            "cartum_delivery_digest": self._delivery_digest(order),
-            "move_ids": [
-                Command.create(self._part_values(store, prepared, key, quantity))
-                for key, quantity in self._wanted_parts(order).items()
-            ],
+            "cartum_delivery_digest": delivery_digest,
         }
+        return OrderValues(
+            create=create,
+            write=write,
+            partner_id=partner.id if partner else False,
+            parts=parts,
+            delivery_digest=delivery_digest,
+            delivery_note=self._delivery_message(order) if delivery_digest else Markup(),
+            skipped_lines_note=self._skipped_lines_message(order),
+        )
 
     @api.model
     def _discount_values(self, order):
@@ -458,19 +398,6 @@ class CartumOrderMapper(models.AbstractModel):
             self.env._("These lines of the Cartum order could not be imported:"),
             items,
         )
-
-    # -- links of contacts and products to the store ------------------------------------------
-
-    @api.model
-    def _touch_links(self, store, orders):
-        """Orders read again and unchanged: their contacts' and products' links were read too."""
-        if not orders:
-            return
-        region = store.company_id.country_id.code
-        customer_keys = {customer_key(order.customer, region) for order in orders}
-        articles = {line.article for order in orders for line in order.lines if line.article}
-        self.env["cartum.partner.link"]._touch(store, customer_keys - {""})
-        self.env["cartum.product.link"]._touch(store, articles)
 
     # -- delivery -----------------------------------------------------------------------------
 

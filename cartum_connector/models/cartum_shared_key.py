@@ -95,3 +95,21 @@ class CartumSharedKey(models.Model):
             """,
             (keys, [records_by_key[key].id for key in keys], kind, scope),
         )
+
+    @api.model
+    def _find_or_create(self, kind, Model, values_by_key, find):
+        """Create the records of ``values_by_key`` whose key no other import has claimed, in one
+        batch per company; returns ``{key: record}``, with the records other imports made for
+        the rest (``find(keys)`` gives ``{key: record}``)."""
+        scope_of = {key: values.get("company_id") or 0 for key, values in values_by_key.items()}
+        records_by_key = {}
+        for scope in sorted(set(scope_of.values())):
+            keys = [key for key, key_scope in scope_of.items() if key_scope == scope]
+            claimed, found = self._claim(kind, scope, keys, find)
+            records_by_key.update(found)
+            if claimed:
+                created = Model.create([values_by_key[key] for key in claimed])
+                new = dict(zip(claimed, created, strict=True))
+                self._assign(kind, scope, new)
+                records_by_key.update(new)
+        return records_by_key

@@ -213,13 +213,13 @@ class TestCategoryTrees(CartumCase):
         self.assertEqual(Category.search_count([("name", "=", "Запчастини")]), 1)
 
     def test_categories_of_a_page_are_found_in_one_search(self):
-        Mapper = self.env["cartum.order.mapper"]
+        Importer = self.env["cartum.importer"]
         paths = {("A", "B", f"C{n}") for n in range(30)} | {("A", "D")}
-        found = Mapper._prepare_categories(paths)  # one create per level
+        found = Importer._write_categories(paths)  # one create per level
         self.assertEqual(found[("A", "B", "C7")].complete_name, "A / B / C7")
         self.assertEqual(found[("A", "D")].parent_id, found[("A", "B", "C7")].parent_id.parent_id)
         self.env.flush_all()
         self.env.invalidate_all()
         with self.assertQueryCount(__system__=2):  # the search, then name and parent
-            again = Mapper._prepare_categories(paths)
+            again = Importer._write_categories(paths)
         self.assertEqual(again, found)
