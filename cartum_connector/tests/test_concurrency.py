@@ -308,7 +308,7 @@ class TestStoresImportAtOnce(TransactionCase):
         create_repairs = Importer._create_repairs
         calls = []
 
-        def create_repairs_meeting_another_write(importer, work, prepared, orders):
+        def create_repairs_meeting_another_write(importer, work, prepared, values, orders):
             calls.append(len(orders))
             if len(calls) == 1:
                 importer.env.cr.execute("SELECT 1")  # the step's transaction has begun
@@ -318,7 +318,7 @@ class TestStoresImportAtOnce(TransactionCase):
                         "UPDATE cartum_sync_run SET write_date = now() WHERE id = %s",
                         (work.run.id,),
                     )
-            created = create_repairs(importer, work, prepared, orders)
+            created = create_repairs(importer, work, prepared, values, orders)
             importer.env.flush_all()  # the step's writes reach PostgreSQL, which refuses them
             return created
 
