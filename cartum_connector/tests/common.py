@@ -2,8 +2,8 @@ from odoo.tests import TransactionCase, new_test_user
 
 from cartum_sandbox import CartumSandbox, demo_store
 
-from .. import compat
 from ..models.cartum_store import ALLOW_LOCAL_STORES_PARAM
+from . import series
 
 
 class CartumSetup:
@@ -107,7 +107,7 @@ class CartumCase(CartumSetup, TransactionCase):
     def run_store_job(self):
         """Run the store's scheduled job as Odoo's "Run Manually" does, its commits on a test
         cursor over this transaction; the test fails if the job raised."""
-        with compat.registry_test_mode(self), self.registry.cursor() as cron_cr:
+        with series.registry_test_mode(self), self.registry.cursor() as cron_cr:
             done = self.store.cron_id.with_env(self.env(cr=cron_cr)).method_direct_trigger()
         # 18.0 raises what the job raised; 19.0 returns it as an error to display.
         self.assertIs(done, True, "the store's job raised")

@@ -5,6 +5,7 @@ from odoo import api, fields
 from odoo.tests import tagged
 
 from .. import compat
+from . import series
 from .common import CartumCase
 
 
@@ -91,7 +92,7 @@ class TestHousekeeping(CartumCase):
 
             # In the autovacuum job: a commit after each full batch (2 + 1 of the empty runs,
             # 2 + 2 + 1 of the others, 2 + 2 + 1 of the pushes).
-            with compat.registry_test_mode(self), self.registry.cursor() as cr:
+            with series.registry_test_mode(self), self.registry.cursor() as cr:
                 env = api.Environment(cr, self.env.uid, {"cron_id": autovacuum.id})
                 runs, pushes = old_runs_and_pushes(env)
                 with commits as commit:

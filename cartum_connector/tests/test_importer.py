@@ -7,8 +7,8 @@ from odoo.tools import mute_logger
 
 from cartum_sandbox import CartumSandbox, demo_store
 
-from .. import compat
 from ..models.cartum_store import ALLOW_LOCAL_STORES_PARAM
+from . import series
 from .common import CartumCase, CartumCaseInLanguages
 
 
@@ -121,7 +121,7 @@ class TestImport(CartumCase):
             self.shop.add_order(lines=[("DSP-IP13", 1)], phone="0671234567")
         self.assertEqual(self.store.connection_state, "untested")
         # The job's commits become savepoint releases on a test cursor over this transaction.
-        with compat.registry_test_mode(self), self.registry.cursor() as job_cr:
+        with series.registry_test_mode(self), self.registry.cursor() as job_cr:
             job_env = self.env(cr=job_cr)
             job_env["cartum.store"].browse(self.store.id)._cron_sync()
         # A store never tested is tested first by its job, then imported.
@@ -458,7 +458,7 @@ class TestConcurrentRefresh(CartumCase):
                 repair = env["repair.order"].create(
                     {"cartum_store_id": store.id, "cartum_external_id": "1001"}
                 )
-                committed = (repair[compat.REPAIR_MOVES_GROUP], repair, store)
+                committed = (repair[series.REPAIR_MOVES_GROUP], repair, store)
                 admin_id = env.ref("base.user_admin").id
             self.addCleanup(self._delete_committed, db, committed)
             with db.cursor() as first_cr, db.cursor() as second_cr:

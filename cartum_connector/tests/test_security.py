@@ -9,10 +9,10 @@ from odoo.tests import new_test_user, tagged
 
 from cartum_sandbox import CartumSandbox, SandboxStore
 
-from .. import compat
 from ..models.cartum_order_mapper import DESCRIPTION_LIMIT
 from ..models.cartum_store import ALLOW_LOCAL_STORES_PARAM
 from ..models.repair_order import CARTUM_LINK_FIELDS
+from . import series
 from .common import CartumCase
 
 DEBUG_REQUEST = SimpleNamespace(session=SimpleNamespace(debug="1"))
@@ -329,7 +329,7 @@ class TestApiPassword(CartumCase):
                     "web_read": lambda store=store: store.web_read({"password": {}}),
                     "export_data": lambda store=store: store.export_data(["name", "password"]),
                     "search": lambda Store=Store: Store.search([("password", "=", "demo-secret")]),
-                    "read_group": lambda Store=Store: compat.read_group(Store, [], "password"),
+                    "read_group": lambda Store=Store: series.read_group(Store, [], "password"),
                     "export through a repair order": lambda user=user: (
                         self.env["repair.order"]
                         .with_user(user)
@@ -546,7 +546,7 @@ class TestCompaniesApart(CartumCase):
                     len(self.as_b(mine[model]).export_data(["create_date"])["datas"]),
                     len(mine[model]),
                 )
-                groups = compat.read_group(Model, [], "company_id")
+                groups = series.read_group(Model, [], "company_id")
                 self.assertEqual({group["company_id"][0] for group in groups}, {self.company_b.id})
         # Grouped by store, the repair orders and the logs show store B only.
         for model, field in (
@@ -557,7 +557,7 @@ class TestCompaniesApart(CartumCase):
             ("cartum.product.link", "store_id"),
             ("cartum.partner.link", "store_id"),
         ):
-            groups = compat.read_group(self.as_b(self.env[model]), [(field, "!=", False)], field)
+            groups = series.read_group(self.as_b(self.env[model]), [(field, "!=", False)], field)
             self.assertEqual({group[field][0] for group in groups}, {self.store_b.id}, model)
         # A customer both stores know is a contact of each company (the stores' default):
         # user B sees company B's only. A product both know shows user B store B's link only.
@@ -838,7 +838,7 @@ class TestPartsStayLocked(CartumCase):
         own_part = self.own_part.with_user(self.repair_user)
         Move = self.env["stock.move"].with_user(self.repair_user)
         new_move = {
-            **compat.STOCK_MOVE_DESCRIPTION,
+            **series.STOCK_MOVE_DESCRIPTION,
             "repair_id": repair.id,
             "product_id": self.product.id,
             "product_uom_qty": 1,
@@ -1176,7 +1176,7 @@ class TestPartsStockStaysLocked(CartumCase):
                     "move_ids": [
                         Command.create(
                             {
-                                **compat.STOCK_MOVE_DESCRIPTION,
+                                **series.STOCK_MOVE_DESCRIPTION,
                                 "product_id": self.product.id,
                                 "product_uom_qty": 5,
                                 "location_id": self.env.ref("stock.stock_location_suppliers").id,

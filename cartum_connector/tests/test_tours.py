@@ -5,7 +5,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 
 from cartum_sandbox import CartumSandbox
 
-from .. import compat
+from . import series
 from .common import CartumSetup
 
 # A retry far away: the status push list shows it until "Send Now" makes it due now.
@@ -26,7 +26,7 @@ class TestCartumTours(CartumSetup, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         # Before the browser's parallel requests for static files.
-        compat.load_static_paths()
+        series.load_static_paths()
         cls.admin = cls.env.ref("base.user_admin")
         cls._set_up_company_and_store(cls.admin)
         # The run's name follows the user's time zone, as the form does in the browser: Odoo
