@@ -787,7 +787,7 @@ class CartumStore(models.Model):
         when what the import committed meanwhile refuses it."""
         try:
             self.env["cartum.store.job"]._retry_transient(
-                lambda: self.env["cartum.product.link"]._refresh_store(self, scheduled=True),
+                lambda: self.env["cartum.product.link"]._refresh_links(self, scheduled=True),
                 f"Product refresh of Cartum store {self.id}",
             )
         except RETRYABLE_DB_ERRORS:
@@ -907,7 +907,7 @@ class CartumStore(models.Model):
         """Re-read from Cartum the catalog data of the store's linked products."""
         self.ensure_one()
         self._check_cartum_manager()
-        message, level = self.env["cartum.product.link"]._refresh_store(self)
+        message, level = self.env["cartum.product.link"]._refresh_links(self)
         return self._cartum_notification(
             self.env._("Product refresh: %(store)s", store=self.name), message, level
         )

@@ -84,7 +84,7 @@ class TestLiveStore(CartumCase):
         link = self.env["cartum.product.link"].search([("external_id", "=", "DSP-IP13")])
         self.assertTrue(link.category_note)
         self.shop.products["DSP-IP13"]["parent"] = "Запчастини/Дисплеї"
-        self.env["cartum.product.link"]._refresh_store(self.store)
+        self.env["cartum.product.link"]._refresh_links(self.store)
         self.assertEqual((link.category_note, link.cartum_category), (False, "Запчастини/Дисплеї"))
 
     def test_expired_token_answered_with_http_401_is_renewed(self):
