@@ -13,6 +13,7 @@ from . import cartum_partner_link
 from . import cartum_product_link
 from . import cartum_status_mapping
 from . import cartum_sync_run
+from . import cartum_sync_run_line
 from . import cartum_sync_failure
 from . import cartum_status_push
 from . import cartum_order_mapper

@@ -6,6 +6,12 @@ from ..models.cartum_store import ALLOW_LOCAL_STORES_PARAM
 from . import series
 
 
+def orders_of(run, outcome):
+    """The Cartum numbers of the orders ``run`` imported, updated or found unchanged
+    (``outcome``), in the order it went through them."""
+    return run.line_ids.filtered(lambda line: line.outcome == outcome).mapped("external_id")
+
+
 class CartumSetup:
     """A company in UAH in Ukraine, a Cartum store record, and the demo shop served by a sandbox
     over HTTP on 127.0.0.1. Shared by the model tests and the tours.

@@ -46,11 +46,18 @@ class TestHousekeeping(CartumCase):
             }
         )
         failing_older._record_failure("999", "still failing")
+        # A run goes with its orders; an empty one may have found some unchanged.
+        empty_old._count_orders(unchanged=["1001"])
+        busy_older._count_orders(updated=["1002"])
+        busy_old._count_orders(updated=["1002"])
         Run._gc_old_runs()
         self.assertFalse(empty_old.exists())
         self.assertTrue(busy_old.exists())
         self.assertFalse(busy_older.exists())
         self.assertTrue(failing_older.exists())
+        runs = (empty_old | busy_old | busy_older | failing_older).ids
+        lines = self.env["cartum.sync.run.line"].search([("run_id", "in", runs)])
+        self.assertEqual(lines.run_id, busy_old)
 
     def test_the_autovacuum_deletes_in_batches_committed_in_its_job_only(self):
         now = fields.Datetime.now()

@@ -511,6 +511,7 @@ class TestCompaniesApart(CartumCase):
         return {
             "cartum.store": store,
             "cartum.sync.run": runs,
+            "cartum.sync.run.line": runs.line_ids,
             "cartum.sync.failure": Env["cartum.sync.failure"].search([("store_id", "=", store.id)]),
             "cartum.status.push": Env["cartum.status.push"].search([("store_id", "=", store.id)]),
             "cartum.status.mapping": store.status_mapping_ids,
@@ -638,7 +639,7 @@ class TestCompaniesApart(CartumCase):
         repair_a, run_a = self.repair_of(1001), theirs["cartum.sync.run"][:1]
         push_b, failure_b = mine["cartum.status.push"][:1], mine["cartum.sync.failure"][:1]
         run_b, mapping_b = mine["cartum.sync.run"][:1], mine["cartum.status.mapping"][:1]
-        link_b = mine["cartum.partner.link"][:1]
+        link_b, line_b = mine["cartum.partner.link"][:1], mine["cartum.sync.run.line"][:1]
         Env = self.as_b(self.env["cartum.store"]).env
         wizard_b = Env["cartum.import.wizard"].create(
             {"store_id": self.store_b.id, "order_numbers": "1001"}
@@ -673,6 +674,10 @@ class TestCompaniesApart(CartumCase):
             "run moved to A's store": lambda: run_b.with_env(Env).write(
                 {"store_id": self.store.id}
             ),
+            "order of A's run": lambda: Env["cartum.sync.run.line"].create(
+                {"run_id": run_a.id, "external_id": "1001", "outcome": "imported"}
+            ),
+            "order moved to A's run": lambda: line_b.with_env(Env).write({"run_id": run_a.id}),
             "mapping moved to A's store": lambda: mapping_b.with_env(Env).write(
                 {"store_id": self.store.id}
             ),
@@ -713,6 +718,7 @@ class TestCompaniesApart(CartumCase):
         self.env.invalidate_all()
         self.assertEqual(push_b.repair_id.company_id, self.company_b)
         self.assertEqual(failure_b.run_id.store_id, self.store_b)
+        self.assertEqual(line_b.run_id.store_id, self.store_b)
         self.assertEqual(wizard_b.store_id, self.store_b)
         self.assertEqual(self.records_of(self.store)["cartum.sync.run"], theirs["cartum.sync.run"])
         # Even the connector, as superuser, keeps a record and what it points at in one company.
