@@ -2,7 +2,7 @@
     "name": "Cartum Connector",
     "summary": "Import Cartum (Horoshop) web orders as repair orders, with products, "
     "contacts and two-way status sync",
-    "version": "1.2.0",
+    "version": "1.3.0",
     "category": "Inventory/Inventory",
     "license": "LGPL-3",
     "author": "cartum_connector developers",

@@ -1,26 +1,21 @@
 """Everything that differs between the Odoo series the addon supports (18.0 and 19.0).
 
-The rest of the addon is written once, for both, against these names. A port to a new series
-starts here: README.rst, Roadmap, lists what 20.0 is known to need.
+The rest of the addon is written once, for both, against these names; what differs for the
+tests alone is in ``tests/series.py``. A port to a new series starts here: README.rst,
+Roadmap, lists what 20.0 is known to need.
 """
 
-import contextlib
-
-from odoo import http, models, release
+from odoo import models, release
 
 SERIES = release.version_info[0]  # 18 or 19
 
 # Fields renamed in 19.0.
 GROUP_IDS = "group_ids" if SERIES >= 19 else "groups_id"  # res.users, ir.actions.server
 USER_IDS = "user_ids" if SERIES >= 19 else "users"  # res.groups
-# The record a repair order makes to group its stock moves, procurement group in 18.0.
-REPAIR_MOVES_GROUP = "reference_ids" if SERIES >= 19 else "procurement_group_id"
 # A contact's phone numbers, first the one a match prefers: 19.0 has no "mobile".
 PARTNER_PHONE_FIELDS = ("phone",) if SERIES >= 19 else ("phone", "mobile")
 # The decimal precision of quantities, renamed in 19.0.
 QUANTITY_PRECISION = "Product Unit" if SERIES >= 19 else "Product Unit of Measure"
-# The required description of a stock move on 18.0; 19.0 has no such field.
-STOCK_MOVE_DESCRIPTION = {} if SERIES >= 19 else {"name": "Part"}
 
 if SERIES >= 19:
     Constraint = models.Constraint
@@ -110,44 +105,3 @@ def commit_vacuum_batch(env):
         return bool(env["ir.cron"]._commit_progress())
     env.cr.commit()  # pylint: disable=invalid-commit
     return True
-
-
-def read_group(model, domain, groupby):
-    """The public grouped read the web client calls, grouped by one field: a list of dicts
-    with ``groupby``'s value, ``(id, name)`` for a many2one. 19.0 deprecates ``read_group``."""
-    if SERIES >= 19:
-        return model.formatted_read_group(domain, [groupby], ["__count"])
-    return model.read_group(domain, [groupby], [groupby])
-
-
-# -- tests -----------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def registry_test_mode(case):
-    """New cursors of the registry, for a test ``case``, wrap the test's cursor: what a
-    scheduled job commits in them stays in the test's transaction."""
-    if SERIES >= 19:
-        with case.enter_registry_test_mode():
-            yield
-        return
-    case.env.flush_all()
-    case.registry.enter_test_mode(case.env.cr)
-    try:
-        yield
-    finally:
-        case.registry.leave_test_mode()
-        case.env.invalidate_all()
-
-
-def load_static_paths():
-    """Read every addon's manifest for the static files now: Python 3.11.7 may fail ("AST
-    constructor recursion depth mismatch") when the browser's parallel requests parse Python
-    source in two threads at once."""
-    if SERIES >= 19:
-        from odoo.modules.module import Manifest  # 19.0 only
-
-        for manifest in Manifest.all_addon_manifests():
-            http.root.static_path(manifest.name)
-    else:
-        http.root.statics  # noqa: B018

@@ -7,12 +7,13 @@ from . import product_template
 from . import cartum_store
 from . import cartum_store_job
 from . import cartum_adapter
-from . import cartum_binding
+from . import cartum_link_mixin
 from . import cartum_shared_key
 from . import cartum_partner_link
 from . import cartum_product_link
 from . import cartum_status_mapping
 from . import cartum_sync_run
+from . import cartum_sync_run_line
 from . import cartum_sync_failure
 from . import cartum_status_push
 from . import cartum_order_mapper

@@ -6,7 +6,7 @@ class CartumPartnerLink(models.Model):
     ID is the key the contact is matched by, the phone in E.164, else the e-mail."""
 
     _name = "cartum.partner.link"
-    _inherit = "cartum.binding"
+    _inherit = "cartum.link.mixin"
     _description = "Cartum Contact Link"
 
     partner_id = fields.Many2one(

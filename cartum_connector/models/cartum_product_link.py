@@ -11,7 +11,7 @@ class CartumProductLink(models.Model):
     data as the last product refresh read it."""
 
     _name = "cartum.product.link"
-    _inherit = "cartum.binding"
+    _inherit = "cartum.link.mixin"
     _description = "Cartum Product Link"
 
     product_id = fields.Many2one(
@@ -81,7 +81,7 @@ class CartumProductLink(models.Model):
                 link.category_note = notes[link.external_id]
 
     @api.model
-    def _refresh_store(self, store, scheduled=False):
+    def _refresh_links(self, store, scheduled=False):
         """Re-read from Cartum the catalog data of the products linked to ``store`` (by article,
         500 a call): the link keeps Cartum's title, price, category and availability, and
         Last Update moves. With the store's option on, the product's name (in the store's

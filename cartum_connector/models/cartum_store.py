@@ -783,7 +783,7 @@ class CartumStore(models.Model):
         """The daily refresh of one store: it waits for the store's import, and runs again
         when what the import committed meanwhile refuses it."""
         self.env["cartum.store.job"]._retry_transient(
-            lambda: self.env["cartum.product.link"]._refresh_store(self, scheduled=True),
+            lambda: self.env["cartum.product.link"]._refresh_links(self, scheduled=True),
             f"Product refresh of Cartum store {self.id}",
             give_up_until="tomorrow",
         )
@@ -902,7 +902,7 @@ class CartumStore(models.Model):
         """Re-read from Cartum the catalog data of the store's linked products."""
         self.ensure_one()
         self._check_cartum_manager()
-        message, level = self.env["cartum.product.link"]._refresh_store(self)
+        message, level = self.env["cartum.product.link"]._refresh_links(self)
         return self._cartum_notification(
             self.env._("Product refresh: %(store)s", store=self.name), message, level
         )

@@ -77,9 +77,7 @@ class CartumSyncRun(models.Model):
     unchanged_count = fields.Integer(string="Unchanged", readonly=True)
     failed_count = fields.Integer(string="Failed Orders", readonly=True)
     message = fields.Text(readonly=True)
-    imported_external_ids = fields.Text(string="Imported Orders", readonly=True)
-    updated_external_ids = fields.Text(string="Updated Orders", readonly=True)
-    unchanged_external_ids = fields.Text(string="Unchanged Orders", readonly=True)
+    line_ids = fields.One2many("cartum.sync.run.line", "run_id", string="Orders")
     failed_external_ids = fields.Text(string="Orders That Failed", compute="_compute_failed_ids")
     failure_ids = fields.One2many("cartum.sync.failure", "run_id", string="Failures")
 
@@ -117,22 +115,24 @@ class CartumSyncRun(models.Model):
 
     def _count_orders(self, imported=(), updated=(), unchanged=()):
         """Count the orders the run imported, updated or found unchanged, and keep which ones,
-        by their Cartum number."""
+        by their Cartum number: one line per order, all of a call in one insert."""
         self.ensure_one()
-        vals = {}
-        for kind, new_ids in (
-            ("imported", imported),
-            ("updated", updated),
-            ("unchanged", unchanged),
-        ):
-            if new_ids:
-                known = self[f"{kind}_external_ids"]
-                vals[f"{kind}_count"] = self[f"{kind}_count"] + len(new_ids)
-                vals[f"{kind}_external_ids"] = ", ".join(
-                    ([known] if known else []) + [str(id_) for id_ in new_ids]
-                )
-        if vals:
-            self.write(vals)
+        by_outcome = {"imported": imported, "updated": updated, "unchanged": unchanged}
+        lines = [
+            {"run_id": self.id, "external_id": str(external_id), "outcome": outcome}
+            for outcome, external_ids in by_outcome.items()
+            for external_id in external_ids
+        ]
+        if not lines:
+            return
+        self.env["cartum.sync.run.line"].create(lines)
+        self.write(
+            {
+                f"{outcome}_count": self[f"{outcome}_count"] + len(external_ids)
+                for outcome, external_ids in by_outcome.items()
+                if external_ids
+            }
+        )
 
     def _finish(self, state, message=None):
         if message:

@@ -2,9 +2,15 @@ from odoo.tests import TransactionCase, new_test_user
 
 from cartum_sandbox import CartumSandbox, demo_store
 
-from .. import compat
 from ..models.cartum_store import ALLOW_LOCAL_STORES_PARAM
 from ..work_context import WorkContext
+from . import series
+
+
+def orders_of(run, outcome):
+    """The Cartum numbers of the orders ``run`` imported, updated or found unchanged
+    (``outcome``), in the order it went through them."""
+    return run.line_ids.filtered(lambda line: line.outcome == outcome).mapped("external_id")
 
 
 class CartumSetup:
@@ -108,7 +114,7 @@ class CartumCase(CartumSetup, TransactionCase):
     def run_store_job(self):
         """Run the store's scheduled job as Odoo's "Run Manually" does, its commits on a test
         cursor over this transaction; the test fails if the job raised."""
-        with compat.registry_test_mode(self), self.registry.cursor() as cron_cr:
+        with series.registry_test_mode(self), self.registry.cursor() as cron_cr:
             done = self.store.cron_id.with_env(self.env(cr=cron_cr)).method_direct_trigger()
         # 18.0 raises what the job raised; 19.0 returns it as an error to display.
         self.assertIs(done, True, "the store's job raised")

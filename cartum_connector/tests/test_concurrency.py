@@ -16,6 +16,7 @@ from cartum_sandbox.seed import phone_formats
 from .. import compat
 from ..models.cartum_store import ALLOW_LOCAL_STORES_PARAM
 from ..work_context import WorkContext
+from .common import orders_of
 
 CUSTOMERS = 12
 ARTICLES = 8
@@ -335,7 +336,7 @@ class TestStoresImportAtOnce(TransactionCase):
             (run.imported_count, run.unchanged_count, run.failed_count, len(run.failure_ids)),
             (2, 3, 1, 1),
         )
-        self.assertEqual(run.imported_external_ids.split(", "), new_ids)
+        self.assertEqual(orders_of(run, "imported"), new_ids)
         repairs = run.env["repair.order"].search([("cartum_store_id", "=", store_id)])
         self.assertEqual(len(repairs), 5)
 

@@ -5,6 +5,7 @@ from odoo import api, fields
 from odoo.tests import tagged
 
 from .. import compat
+from . import series
 from .common import CartumCase
 
 
@@ -45,11 +46,18 @@ class TestHousekeeping(CartumCase):
             }
         )
         failing_older._record_failure("999", "still failing")
+        # A run goes with its orders; an empty one may have found some unchanged.
+        empty_old._count_orders(unchanged=["1001"])
+        busy_older._count_orders(updated=["1002"])
+        busy_old._count_orders(updated=["1002"])
         Run._gc_old_runs()
         self.assertFalse(empty_old.exists())
         self.assertTrue(busy_old.exists())
         self.assertFalse(busy_older.exists())
         self.assertTrue(failing_older.exists())
+        runs = (empty_old | busy_old | busy_older | failing_older).ids
+        lines = self.env["cartum.sync.run.line"].search([("run_id", "in", runs)])
+        self.assertEqual(lines.run_id, busy_old)
 
     def test_the_autovacuum_deletes_in_batches_committed_in_its_job_only(self):
         now = fields.Datetime.now()
@@ -91,7 +99,7 @@ class TestHousekeeping(CartumCase):
 
             # In the autovacuum job: a commit after each full batch (2 + 1 of the empty runs,
             # 2 + 2 + 1 of the others, 2 + 2 + 1 of the pushes).
-            with compat.registry_test_mode(self), self.registry.cursor() as cr:
+            with series.registry_test_mode(self), self.registry.cursor() as cr:
                 env = api.Environment(cr, self.env.uid, {"cron_id": autovacuum.id})
                 runs, pushes = old_runs_and_pushes(env)
                 with commits as commit:

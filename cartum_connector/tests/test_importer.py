@@ -7,9 +7,9 @@ from odoo.tools import mute_logger
 
 from cartum_sandbox import CartumSandbox, demo_store
 
-from .. import compat
 from ..models.cartum_store import ALLOW_LOCAL_STORES_PARAM
-from .common import CartumCase, CartumCaseInLanguages
+from . import series
+from .common import CartumCase, CartumCaseInLanguages, orders_of
 
 
 @tagged("post_install", "-at_install")
@@ -121,7 +121,7 @@ class TestImport(CartumCase):
             self.shop.add_order(lines=[("DSP-IP13", 1)], phone="0671234567")
         self.assertEqual(self.store.connection_state, "untested")
         # The job's commits become savepoint releases on a test cursor over this transaction.
-        with compat.registry_test_mode(self), self.registry.cursor() as job_cr:
+        with series.registry_test_mode(self), self.registry.cursor() as job_cr:
             job_env = self.env(cr=job_cr)
             job_env["cartum.store"].browse(self.store.id)._cron_sync()
         # A store never tested is tested first by its job, then imported.
@@ -458,7 +458,7 @@ class TestConcurrentRefresh(CartumCase):
                 repair = env["repair.order"].create(
                     {"cartum_store_id": store.id, "cartum_external_id": "1001"}
                 )
-                committed = (repair[compat.REPAIR_MOVES_GROUP], repair, store)
+                committed = (repair[series.REPAIR_MOVES_GROUP], repair, store)
                 admin_id = env.ref("base.user_admin").id
             self.addCleanup(self._delete_committed, db, committed)
             with db.cursor() as first_cr, db.cursor() as second_cr:
@@ -587,20 +587,22 @@ class TestTruthfulMessages(CartumCase):
         self.assertEqual(run.failure_ids.external_id, "9999")
         self.assertEqual(run.failure_ids.reason, "Order 9999 was not found in Cartum.")
         # The run names the orders it touched.
-        self.assertEqual(run.imported_external_ids, "1003")
-        self.assertEqual(run.unchanged_external_ids, "1006")
-        self.assertFalse(run.updated_external_ids)
+        self.assertEqual(orders_of(run, "imported"), ["1003"])
+        self.assertEqual(orders_of(run, "unchanged"), ["1006"])
+        self.assertFalse(orders_of(run, "updated"))
         self.assertEqual(run.failed_external_ids, "9999")
 
     def test_a_run_lists_the_orders_created_updated_and_unchanged(self):
         first = self.run_import()
-        self.assertEqual(first.imported_external_ids, "1001, 1002, 1004, 1005, 1006, 1007")
+        self.assertEqual(
+            orders_of(first, "imported"), ["1001", "1002", "1004", "1005", "1006", "1007"]
+        )
         self.shop.set_line_quantity(1002, "BAT-SM-A52", 3)
         run = self.run_import()
-        self.assertEqual(run.updated_external_ids, "1002")
-        self.assertEqual(run.unchanged_external_ids.split(", ").count("1001"), 1)
-        self.assertNotIn("1002", run.unchanged_external_ids)
-        self.assertFalse(run.imported_external_ids)
+        self.assertEqual(orders_of(run, "updated"), ["1002"])
+        self.assertEqual(orders_of(run, "unchanged").count("1001"), 1)
+        self.assertNotIn("1002", orders_of(run, "unchanged"))
+        self.assertFalse(orders_of(run, "imported"))
 
     def test_retry_and_refresh_of_an_order_gone_from_cartum(self):
         self.shop.add_order(lines=[("DSP-IP13", 1)], currency="USD")

@@ -64,7 +64,7 @@ class TestLinksAndCatalogRefresh(CartumCase):
         self.shop.products["DSP-IP12"]["title"]["ua"] = "Дисплей iPhone 12 (новий)"
         self.shop.products["DSP-IP12"]["presence"] = "Під замовлення"
         self.shop.remove_product("BAT-IP12")
-        message, level = self.env["cartum.product.link"]._refresh_store(self.store)
+        message, level = self.env["cartum.product.link"]._refresh_links(self.store)
         self.assertEqual(level, "warning", message)
         link = product.cartum_link_ids
         self.assertEqual(

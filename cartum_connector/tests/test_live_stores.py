@@ -2,7 +2,7 @@ from hashlib import sha1
 
 from odoo.tests import tagged
 
-from .common import CartumCase
+from .common import CartumCase, orders_of
 
 OLD_DIGEST = sha1(b"the whole payload, as version 1.2 digested it").hexdigest()
 
@@ -84,7 +84,7 @@ class TestLiveStore(CartumCase):
         link = self.env["cartum.product.link"].search([("external_id", "=", "DSP-IP13")])
         self.assertTrue(link.category_note)
         self.shop.products["DSP-IP13"]["parent"] = "Запчастини/Дисплеї"
-        self.env["cartum.product.link"]._refresh_store(self.store)
+        self.env["cartum.product.link"]._refresh_links(self.store)
         self.assertEqual((link.category_note, link.cartum_category), (False, "Запчастини/Дисплеї"))
 
     def test_expired_token_answered_with_http_401_is_renewed(self):
@@ -159,7 +159,7 @@ class TestAfterUpgrade(CartumCase):
         self.shop.set_line_quantity(1002, "BAT-SM-A52", 3)  # changed meanwhile
         run = self.run_import()
         self.assertEqual((run.updated_count, run.unchanged_count), (1, 4))
-        self.assertEqual(run.updated_external_ids, "1002")
+        self.assertEqual(orders_of(run, "updated"), ["1002"])
         open_repairs = repairs.filtered(lambda repair: repair.cartum_external_id != "1004")
         self.assertTrue(
             all(digest.startswith("v2:") for digest in open_repairs.mapped("cartum_digest"))

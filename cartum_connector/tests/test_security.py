@@ -9,11 +9,11 @@ from odoo.tests import new_test_user, tagged
 
 from cartum_sandbox import CartumSandbox, SandboxStore
 
-from .. import compat
 from ..models.cartum_order_mapper import DESCRIPTION_LIMIT
 from ..models.cartum_store import ALLOW_LOCAL_STORES_PARAM
 from ..models.repair_order import CARTUM_LINK_FIELDS
 from ..work_context import WorkContext
+from . import series
 from .common import CartumCase
 
 DEBUG_REQUEST = SimpleNamespace(session=SimpleNamespace(debug="1"))
@@ -330,7 +330,7 @@ class TestApiPassword(CartumCase):
                     "web_read": lambda store=store: store.web_read({"password": {}}),
                     "export_data": lambda store=store: store.export_data(["name", "password"]),
                     "search": lambda Store=Store: Store.search([("password", "=", "demo-secret")]),
-                    "read_group": lambda Store=Store: compat.read_group(Store, [], "password"),
+                    "read_group": lambda Store=Store: series.read_group(Store, [], "password"),
                     "export through a repair order": lambda user=user: (
                         self.env["repair.order"]
                         .with_user(user)
@@ -512,6 +512,7 @@ class TestCompaniesApart(CartumCase):
         return {
             "cartum.store": store,
             "cartum.sync.run": runs,
+            "cartum.sync.run.line": runs.line_ids,
             "cartum.sync.failure": Env["cartum.sync.failure"].search([("store_id", "=", store.id)]),
             "cartum.status.push": Env["cartum.status.push"].search([("store_id", "=", store.id)]),
             "cartum.status.mapping": store.status_mapping_ids,
@@ -547,7 +548,7 @@ class TestCompaniesApart(CartumCase):
                     len(self.as_b(mine[model]).export_data(["create_date"])["datas"]),
                     len(mine[model]),
                 )
-                groups = compat.read_group(Model, [], "company_id")
+                groups = series.read_group(Model, [], "company_id")
                 self.assertEqual({group["company_id"][0] for group in groups}, {self.company_b.id})
         # Grouped by store, the repair orders and the logs show store B only.
         for model, field in (
@@ -558,7 +559,7 @@ class TestCompaniesApart(CartumCase):
             ("cartum.product.link", "store_id"),
             ("cartum.partner.link", "store_id"),
         ):
-            groups = compat.read_group(self.as_b(self.env[model]), [(field, "!=", False)], field)
+            groups = series.read_group(self.as_b(self.env[model]), [(field, "!=", False)], field)
             self.assertEqual({group[field][0] for group in groups}, {self.store_b.id}, model)
         # A customer both stores know is a contact of each company (the stores' default):
         # user B sees company B's only. A product both know shows user B store B's link only.
@@ -639,7 +640,7 @@ class TestCompaniesApart(CartumCase):
         repair_a, run_a = self.repair_of(1001), theirs["cartum.sync.run"][:1]
         push_b, failure_b = mine["cartum.status.push"][:1], mine["cartum.sync.failure"][:1]
         run_b, mapping_b = mine["cartum.sync.run"][:1], mine["cartum.status.mapping"][:1]
-        link_b = mine["cartum.partner.link"][:1]
+        link_b, line_b = mine["cartum.partner.link"][:1], mine["cartum.sync.run.line"][:1]
         Env = self.as_b(self.env["cartum.store"]).env
         wizard_b = Env["cartum.import.wizard"].create(
             {"store_id": self.store_b.id, "order_numbers": "1001"}
@@ -674,6 +675,10 @@ class TestCompaniesApart(CartumCase):
             "run moved to A's store": lambda: run_b.with_env(Env).write(
                 {"store_id": self.store.id}
             ),
+            "order of A's run": lambda: Env["cartum.sync.run.line"].create(
+                {"run_id": run_a.id, "external_id": "1001", "outcome": "imported"}
+            ),
+            "order moved to A's run": lambda: line_b.with_env(Env).write({"run_id": run_a.id}),
             "mapping moved to A's store": lambda: mapping_b.with_env(Env).write(
                 {"store_id": self.store.id}
             ),
@@ -714,6 +719,7 @@ class TestCompaniesApart(CartumCase):
         self.env.invalidate_all()
         self.assertEqual(push_b.repair_id.company_id, self.company_b)
         self.assertEqual(failure_b.run_id.store_id, self.store_b)
+        self.assertEqual(line_b.run_id.store_id, self.store_b)
         self.assertEqual(wizard_b.store_id, self.store_b)
         self.assertEqual(self.records_of(self.store)["cartum.sync.run"], theirs["cartum.sync.run"])
         # Even the connector, as superuser, keeps a record and what it points at in one company.
@@ -839,7 +845,7 @@ class TestPartsStayLocked(CartumCase):
         own_part = self.own_part.with_user(self.repair_user)
         Move = self.env["stock.move"].with_user(self.repair_user)
         new_move = {
-            **compat.STOCK_MOVE_DESCRIPTION,
+            **series.STOCK_MOVE_DESCRIPTION,
             "repair_id": repair.id,
             "product_id": self.product.id,
             "product_uom_qty": 1,
@@ -1177,7 +1183,7 @@ class TestPartsStockStaysLocked(CartumCase):
                     "move_ids": [
                         Command.create(
                             {
-                                **compat.STOCK_MOVE_DESCRIPTION,
+                                **series.STOCK_MOVE_DESCRIPTION,
                                 "product_id": self.product.id,
                                 "product_uom_qty": 5,
                                 "location_id": self.env.ref("stock.stock_location_suppliers").id,

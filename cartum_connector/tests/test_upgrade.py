@@ -2,10 +2,12 @@ import importlib.util
 from pathlib import Path
 
 from odoo.tests import tagged
+from odoo.tools import sql
 
-from .common import CartumCase
+from .common import CartumCase, orders_of
 
 MIGRATIONS = Path(__file__).parents[1] / "migrations"
+OUTCOMES = ("imported", "updated", "unchanged")
 
 
 def migration(version, name):
@@ -87,3 +89,70 @@ class TestUpgradeFrom110(CartumCase):
         self.assertEqual(run.updated_count, 1, run.message)
         self.assertEqual(self.parts_of(self.repair_of(1001))["DSP-IP12"], (3, 3200.0))
         self.assertEqual(len(self.parts_of(self.repair_of(1001))), len(parts))
+
+
+@tagged("post_install", "-at_install")
+class TestUpgradeFrom120(CartumCase):
+    """A database of 1.2.0, where a sync run kept the numbers of the orders it imported, updated
+    or found unchanged comma-joined in three text columns, upgrades to 1.3.0 with every order
+    of every run as a line, and without those columns."""
+
+    first_import_in_class = True
+    COLUMNS = tuple(f"{outcome}_external_ids" for outcome in OUTCOMES)
+
+    def as_in_120(self):
+        """Put the runs' orders back in the columns 1.2.0 had, and no line."""
+        cr = self.env.cr
+        for column in self.COLUMNS:
+            cr.execute(f"ALTER TABLE cartum_sync_run ADD COLUMN {column} text")
+            cr.execute(
+                f"""
+                UPDATE cartum_sync_run run
+                   SET {column} = (SELECT STRING_AGG(line.external_id, ', ' ORDER BY line.id)
+                                     FROM cartum_sync_run_line line
+                                    WHERE line.run_id = run.id AND line.outcome = %s)
+                """,
+                (column.removesuffix("_external_ids"),),
+            )
+        cr.execute("DELETE FROM cartum_sync_run_line")
+
+    def lines_of_runs(self):
+        """Each run's orders by outcome, in the order the run went through them (1.2.0 kept no
+        order between outcomes)."""
+        runs = self.env["cartum.sync.run"].search([("store_id", "=", self.store.id)])
+        return {
+            run.id: {
+                outcome: [(line.external_id, line.repair_id) for line in lines]
+                for outcome, lines in run.line_ids.grouped("outcome").items()
+            }
+            for run in runs
+        }
+
+    def test_the_orders_of_each_run_become_its_lines(self):
+        self.shop.set_line_quantity(1002, "BAT-SM-A52", 3)
+        self.run_import()  # 1002 updated, the other open orders unchanged
+        wizard = self.env["cartum.import.wizard"].create(
+            {"store_id": self.store.id, "order_numbers": "1003, 1006"}
+        )
+        wizard.action_import()  # 1003 imported, 1006 unchanged, in one run
+        self.env.flush_all()
+        before = self.lines_of_runs()
+        outcomes = {outcome for lines in before.values() for outcome in lines}
+        self.assertEqual(len(before), 3)
+        self.assertEqual(outcomes, {"imported", "updated", "unchanged"})
+        self.as_in_120()
+        self.env.invalidate_all()
+        self.assertFalse(any(self.lines_of_runs().values()))
+
+        migration("1.3.0", "post-migration")(self.env.cr, "18.0.1.2.0")
+
+        self.env.invalidate_all()
+        self.assertEqual(self.lines_of_runs(), before)
+        for column in self.COLUMNS:
+            self.assertFalse(sql.column_exists(self.env.cr, "cartum_sync_run", column), column)
+        # The lines are a run's like those it makes: its company's, and in its counts.
+        lines = self.env["cartum.sync.run.line"].search([("run_id", "in", list(before))])
+        self.assertEqual(lines.company_id, self.company)
+        for run in lines.run_id:
+            counts = (run.imported_count, run.updated_count, run.unchanged_count)
+            self.assertEqual(counts, tuple(len(orders_of(run, outcome)) for outcome in OUTCOMES))

@@ -432,8 +432,8 @@ registry.category("web_tour.tours").add("cartum_store_tour", {
             trigger: ".o_form_view:not(:has(.o_statusbar_status)):has(.o_field_badge[name=state]:contains(Done with failures)) .o_field_widget[name=imported_count]:contains(1)",
         },
         {
-            content: "the run names its orders: 1003 imported, 1006 unchanged, 9999 failed",
-            trigger: ".o_form_view:has(.o_field_widget[name=imported_external_ids]:contains(1003)):has(.o_field_widget[name=unchanged_external_ids]:contains(1006)) .o_field_widget[name=failed_external_ids]:contains(9999)",
+            content: "the run lists its orders: 1003 imported, 1006 unchanged, 9999 failed",
+            trigger: ".o_form_view:has(.o_field_widget[name=line_ids] .o_data_row:contains(1003):contains(Imported):contains(WEB-1003)):has(.o_field_widget[name=line_ids] .o_data_row:contains(1006):contains(Unchanged)) .o_field_widget[name=failed_external_ids]:contains(9999)",
         },
         {
             content: "9999 is reported by number as not found in Cartum",
@@ -452,6 +452,25 @@ registry.category("web_tour.tours").add("cartum_store_tour", {
                     throw new Error(`breadcrumb "${label}", started "${started}"`);
                 }
             },
+        },
+        {
+            content: "press Orders: the run's orders in a list of their own",
+            trigger: ".o_form_view .o-form-buttonbox .oe_stat_button:contains(Orders)",
+            run: "click",
+        },
+        {
+            content: "the list has the run's two orders",
+            trigger: ".o_list_view:not(:has(.o_data_row:eq(2))):has(.o_data_row:contains(1003):contains(Imported)) .o_data_row:contains(1006):contains(Unchanged)",
+        },
+        openSearchPanel(),
+        {
+            content: "filter: Unchanged",
+            trigger: ".o_filter_menu .o_menu_item:contains(Unchanged)",
+            run: "click",
+        },
+        {
+            content: "only 1006, unchanged, is left",
+            trigger: ".o_list_view:not(:has(.o_data_row:contains(1003))) .o_data_row:contains(1006):contains(WEB-1006)",
         },
         ...backTo("Demo shop"),
         {
@@ -530,8 +549,8 @@ registry.category("web_tour.tours").add("cartum_failure_push_tour", {
             trigger: ".o_form_view:has(.o_field_badge[name=state]:contains(Done):not(:contains(failures))) .o_field_widget[name=imported_count]:contains(1)",
         },
         {
-            content: "the retry names the order it imported",
-            trigger: ".o_form_view .o_field_widget[name=imported_external_ids]:contains(1008)",
+            content: "the retry lists the order it imported",
+            trigger: ".o_form_view .o_field_widget[name=line_ids] .o_data_row:contains(1008):contains(Imported)",
         },
         ...backTo("Cartum Failed Orders"),
         // Retry on a row.

@@ -3,12 +3,13 @@ from odoo import api, fields, models
 from .. import compat
 
 
-class CartumBinding(models.AbstractModel):
-    """A record of Odoo known to a Cartum store, in the style of OCA connector bindings: the
-    store, the record's external ID there, when it was first linked, and when an import last
-    read it. Only the connector writes links (as superuser); users read them."""
+class CartumLinkMixin(models.AbstractModel):
+    """A link between a record of Odoo and a Cartum store (``cartum.partner.link``,
+    ``cartum.product.link``): the store, the record's external ID there, when it was first
+    linked, and when an import last read it. Only the connector writes links (as superuser);
+    users read them."""
 
-    _name = "cartum.binding"
+    _name = "cartum.link.mixin"
     _inherit = "cartum.company.check"
     _description = "Cartum Link"
     _order = "store_id, external_id"
