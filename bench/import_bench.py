@@ -31,7 +31,7 @@ from odoo.service import db as odoo_db
 from odoo.sql_db import close_db, db_connect
 from odoo.tools import config
 
-from cartum_api import parse_orders
+from cartum_api import category_levels, customers_by_key, lines_by_key, parse_orders
 from cartum_api.records import parse_products
 from cartum_sandbox import CartumSandbox, generated_store
 
@@ -268,11 +268,7 @@ def create_floor_records(env, shop, store, orders, catalog):
     one batch of repair actions per state). Only these calls are measured, each with its
     flush. Returns {step: (records, Cost)}.
     """
-    from odoo.addons.cartum_connector.models.cartum_order_mapper import (
-        PreparedRecords,
-        customer_key,
-        line_key,
-    )
+    from odoo.addons.cartum_connector.models.cartum_order_mapper import PreparedRecords
 
     mapper = env["cartum.order.mapper"]
     prepared = PreparedRecords(region=store.company_id.country_id.code)
@@ -283,27 +279,21 @@ def create_floor_records(env, shop, store, orders, catalog):
         return steps[name][0]
 
     # Generated customers all have a phone; the import keeps the first order's data per phone.
-    customers = {}
-    for order in orders:
-        customers.setdefault(customer_key(order.customer, prepared.region), order.customer)
+    customers = customers_by_key(orders, prepared.region)
     partner_values = [mapper._partner_values(store, customer) for customer in customers.values()]
     partners = step("partners", lambda: env["res.partner"].sudo().create(partner_values))
     prepared.partners_by_key = dict(zip(customers, partners, strict=True))
 
-    first_lines = {}
-    for order in orders:
-        for line in order.lines:
-            first_lines.setdefault(line_key(line), line)
+    first_lines = lines_by_key(orders)
     paths = {catalog[key].category_path for key in first_lines}
 
     category_model = env["product.category"].sudo()
     by_path = {(): category_model.browse()}
 
     def create_tree():
-        for depth in range(1, max(len(path) for path in paths) + 1):
-            level = sorted({path[:depth] for path in paths if len(path) >= depth})
+        for level in category_levels(paths):
             created = category_model.create(
-                [{"name": path[-1], "parent_id": by_path[path[:-1]].id} for path in level]
+                [mapper._category_values(by_path[path[:-1]], path[-1]) for path in level]
             )
             by_path.update(zip(level, created, strict=True))
         return category_model.browse([category.id for path, category in by_path.items() if path])

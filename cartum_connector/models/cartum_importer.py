@@ -7,9 +7,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import groupby
 
-from cartum_api import DIGEST_PREFIX, CartumError
+from cartum_api import DIGEST_PREFIX, CartumError, customer_key, part_key
 
-from .cartum_order_mapper import customer_key, part_key
 from .cartum_store_job import RETRYABLE_DB_ERRORS
 
 _logger = logging.getLogger(__name__)

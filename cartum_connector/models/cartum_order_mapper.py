@@ -4,55 +4,22 @@ from markupsafe import Markup
 from odoo import Command, api, fields, models
 from odoo.tools import formatLang, plaintext2html
 
-from cartum_api import html_to_text, phone_key
+from cartum_api import (
+    catalog_description,
+    catalog_price,
+    catalog_title,
+    category_key,
+    category_key_name,
+    category_levels,
+    customer_key,
+    customer_name,
+    customers_by_key,
+    lines_by_key,
+    part_label,
+    wanted_parts,
+)
 
 from .. import compat
-
-# Product descriptions from Cartum are cut to this many characters.
-DESCRIPTION_LIMIT = 4000
-# Lines without an article are identified by their title, under this prefix.
-TITLE_KEY_PREFIX = "title:"
-
-
-def line_key(line):
-    """What identifies an order line's product: its article, else its title."""
-    return line.article or f"{TITLE_KEY_PREFIX}{line.title}"
-
-
-def part_key(key, price):
-    """A part of a repair from Cartum is one line key at one unit price."""
-    return key, round(price, 4)
-
-
-def line_article(key):
-    """The article of a line key; empty for a line identified by its title."""
-    return "" if key.startswith(TITLE_KEY_PREFIX) else key
-
-
-def customer_key(customer, region):
-    """How a contact is known to a store (Cartum has no customer id): its phone in E.164 with
-    its "+", else its e-mail in lower case; empty without either. ``region``: the country code
-    national numbers are read in."""
-    phone = phone_key(customer.phone, region)
-    if phone:
-        return f"+{phone}"
-    return (customer.email or "").lower()
-
-
-def catalog_title(store, catalog_product, line=None):
-    """A product's name from Cartum: the catalog's title in the store's import language, else
-    the order line's title, else its article."""
-    title = catalog_product.titles.get(store.import_language) if catalog_product else None
-    if title or line is None:
-        return title
-    return line.title or line.article
-
-
-def catalog_price(catalog_product, line=None):
-    """A product's sale price from Cartum: the catalog's, else the order line's unit price."""
-    if catalog_product and (catalog_product.price or line is None):
-        return catalog_product.price
-    return line.price
 
 
 @dataclass(eq=False)  # compared and hashed as itself: the importer groups orders by it
@@ -94,11 +61,7 @@ class CartumOrderMapper(models.AbstractModel):
 
     @api.model
     def _prepare_partners(self, store, orders, prepared):
-        customers = {}
-        for order in orders:
-            key = customer_key(order.customer, prepared.region)
-            if key:
-                customers.setdefault(key, order.customer)
+        customers = customers_by_key(orders, prepared.region)
         found = self._find_partners(store, list(customers))
         missing = [key for key in customers if key not in found]
         if missing:
@@ -156,9 +119,8 @@ class CartumOrderMapper(models.AbstractModel):
 
     @api.model
     def _partner_values(self, store, customer):
-        name = " ".join(part for part in (customer.first_name, customer.last_name) if part)
         return {
-            "name": name or customer.phone or customer.email or self.env._("Cartum customer"),
+            "name": customer_name(customer) or self.env._("Cartum customer"),
             "phone": customer.phone or False,
             "email": customer.email or False,
             "country_id": store.company_id.country_id.id or False,
@@ -173,27 +135,19 @@ class CartumOrderMapper(models.AbstractModel):
         return self.env["product.product"].sudo().with_context(lang=language or "en_US")
 
     @api.model
-    def _lines_by_key(self, orders):
-        lines = {}
-        for order in orders:
-            for line in order.lines:
-                lines.setdefault(line_key(line), line)
-        return lines
-
-    @api.model
-    def _match_existing(self, store, lines_by_key, by_key):
+    def _match_existing(self, store, lines, by_key):
         """Fill ``by_key`` with the existing products of the lines: by the store's key for lines
         with an article, by name for lines without one."""
         Product = self._product_model(store)
         shared = [("company_id", "in", [False, store.company_id.id])]
-        articles = [line.article for line in lines_by_key.values() if line.article]
+        articles = [line.article for line in lines.values() if line.article]
         if articles and store.product_match_key == "default_code":
             found = Product.search([("default_code", "in", articles), *shared])
             for product in found.sorted("id"):
                 by_key.setdefault(product.default_code, product)
         names_by_key = {
             key: line.title
-            for key, line in lines_by_key.items()
+            for key, line in lines.items()
             if not line.article or store.product_match_key == "name"
         }
         self._match_by_name(Product, shared, names_by_key, by_key)
@@ -203,49 +157,48 @@ class CartumOrderMapper(models.AbstractModel):
         """The products already in Odoo of the lines of ``orders``, by line key, and the
         articles of the lines without one: the importer reads their catalog data from Cartum
         before mapping."""
-        lines_by_key = self._lines_by_key(orders)
+        lines = lines_by_key(orders)
         by_key = {}
-        self._match_existing(store, lines_by_key, by_key)
+        self._match_existing(store, lines, by_key)
         missing = sorted(
-            {
-                line.article
-                for key, line in lines_by_key.items()
-                if line.article and key not in by_key
-            }
+            {line.article for key, line in lines.items() if line.article and key not in by_key}
         )
         return by_key, missing
 
     @api.model
     def _prepare_products(self, store, orders, prepared, existing_products, catalog):
-        lines_by_key = self._lines_by_key(orders)
-        if not lines_by_key:
+        lines = lines_by_key(orders)
+        if not lines:
             return
         Product = self._product_model(store)
         shared = [("company_id", "in", [False, store.company_id.id])]
         by_key = prepared.products_by_key
         by_key.update(existing_products)
-        missing = [key for key in lines_by_key if key not in by_key]
+        missing = [key for key in lines if key not in by_key]
         if missing and store.product_match_key == "name":
             # The order line's title is in the buyer's language; the catalog's in the store's.
             self._match_by_name(
                 Product,
                 shared,
-                {key: catalog_title(store, catalog.get(key), lines_by_key[key]) for key in missing},
+                {
+                    key: catalog_title(catalog.get(key), store.import_language, lines[key])
+                    for key in missing
+                },
                 by_key,
             )
             missing = [key for key in missing if key not in by_key]
         if missing:
-            self._create_products(store, lines_by_key, missing, catalog, by_key)
+            self._create_products(store, lines, missing, catalog, by_key)
         self.env["cartum.product.link"]._upsert(
             store,
-            [(line.article, by_key[key].id) for key, line in lines_by_key.items() if line.article],
+            [(line.article, by_key[key].id) for key, line in lines.items() if line.article],
         )
         self.env["cartum.product.link"]._note_categories(
             store, {key: catalog[key] for key in missing if key in catalog}
         )
 
     @api.model
-    def _create_products(self, store, lines_by_key, missing, catalog, by_key):
+    def _create_products(self, store, lines, missing, catalog, by_key):
         categories = self._prepare_categories(
             {catalog[key].category_path for key in missing if key in catalog}
         )
@@ -253,7 +206,7 @@ class CartumOrderMapper(models.AbstractModel):
         values_by_identity = {"product_code": {}, "product_name": {}}
         keys_by_identity = {}
         for key in missing:
-            line = lines_by_key[key]
+            line = lines[key]
             catalog_product = catalog.get(key)
             category = categories.get(catalog_product.category_path) if catalog_product else None
             values = self._product_values(store, line, catalog_product, category, units)
@@ -301,17 +254,16 @@ class CartumOrderMapper(models.AbstractModel):
         """The category of each path (``("Parts", "Screens")``): each level is the existing
         category of that name under the same parent, else a new one. One query reads them all,
         and one create per level makes the missing ones."""
-        paths = {path for path in paths if path}
-        if not paths:
+        levels = category_levels(paths)
+        if not levels:
             return {}
         Category = self.env["product.category"].sudo()
-        names = {name for path in paths for name in path}
+        names = {name for prefixes in levels for prefix in prefixes for name in prefix}
         by_parent_and_name = {}
         for category in Category.search([("name", "in", list(names))], order="id"):
             by_parent_and_name.setdefault((category.parent_id.id, category.name), category)
         by_path = {(): Category.browse()}
-        for depth in range(1, max(len(path) for path in paths) + 1):
-            prefixes = sorted({path[:depth] for path in paths if len(path) >= depth})
+        for prefixes in levels:
             missing = []
             for prefix in prefixes:
                 parent = by_path[prefix[:-1]]
@@ -322,46 +274,43 @@ class CartumOrderMapper(models.AbstractModel):
                     missing.append(prefix)
             if missing:
                 values = {
-                    self._category_key(by_path[prefix[:-1]].id, prefix[-1]): {
-                        "name": prefix[-1],
-                        "parent_id": by_path[prefix[:-1]].id,
-                    }
+                    category_key(by_path[prefix[:-1]].id, prefix[-1]): self._category_values(
+                        by_path[prefix[:-1]], prefix[-1]
+                    )
                     for prefix in missing
                 }
                 categories = self._create_shared(
                     "category", Category, values, self._find_categories
                 )
                 for prefix in missing:
-                    key = self._category_key(by_path[prefix[:-1]].id, prefix[-1])
+                    key = category_key(by_path[prefix[:-1]].id, prefix[-1])
                     by_path[prefix] = categories[key]
-        return {path: by_path[path] for path in paths}
+        return {path: by_path[path] for path in paths if path}
 
     @api.model
-    def _category_key(self, parent_id, name):
-        return f"{parent_id or 0}/{name}"
+    def _category_values(self, parent, name):
+        return {"name": name, "parent_id": parent.id}
 
     @api.model
     def _find_categories(self, keys):
         """{category key: the oldest category of that name under that parent}."""
         wanted = set(keys)
-        names = [key.split("/", 1)[1] for key in keys]
+        names = [category_key_name(key) for key in keys]
         found = {}
         Category = self.env["product.category"].sudo()
         for category in Category.search([("name", "in", names)], order="id"):
-            key = self._category_key(category.parent_id.id, category.name)
+            key = category_key(category.parent_id.id, category.name)
             if key in wanted:
                 found.setdefault(key, category)
         return found
 
     @api.model
     def _product_values(self, store, line, catalog_product, category, units):
-        description = ""
-        if catalog_product:
-            description = catalog_product.descriptions.get(store.import_language, "")
+        language = store.import_language
         values = {
-            "name": catalog_title(store, catalog_product, line),
+            "name": catalog_title(catalog_product, language, line),
             "default_code": line.article or False,
-            "description_sale": html_to_text(description, DESCRIPTION_LIMIT) or False,
+            "description_sale": catalog_description(catalog_product, language) or False,
             "uom_id": units.id,
             "type": "consu",
             # A line without an article is a service ("Diagnostics"): never counted in stock.
@@ -412,13 +361,8 @@ class CartumOrderMapper(models.AbstractModel):
 
     @api.model
     def _wanted_parts(self, order):
-        """Cartum's lines as parts: {(line key, unit price): quantity}. Lines with the same
-        article and unit price are one part; another price is another part."""
-        parts = {}
-        for line in order.lines:
-            key = part_key(line_key(line), line.price)
-            parts[key] = parts.get(key, 0.0) + line.quantity
-        return parts
+        """The order's parts: {(line key, unit price): quantity} (see ``wanted_parts``)."""
+        return wanted_parts(order.lines)
 
     @api.model
     def _part_values(self, store, prepared, key, quantity):
@@ -436,8 +380,7 @@ class CartumOrderMapper(models.AbstractModel):
 
     @api.model
     def _part_label(self, key):
-        line_key_, price = key
-        return f"{line_key_.removeprefix(TITLE_KEY_PREFIX)} @ {price:.2f}"
+        return part_label(key)
 
     @api.model
     def _format_quantity(self, quantity):

@@ -7,10 +7,10 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
+from cartum_api import DESCRIPTION_LIMIT
 from cartum_sandbox import CartumSandbox, SandboxStore
 
 from .. import compat
-from ..models.cartum_order_mapper import DESCRIPTION_LIMIT
 from ..models.cartum_store import ALLOW_LOCAL_STORES_PARAM
 from ..models.repair_order import CARTUM_LINK_FIELDS
 from .common import CartumCase
