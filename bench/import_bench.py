@@ -220,6 +220,8 @@ def set_up_store(env, shop, base_url):
     uah = env.ref("base.UAH")
     uah.active = True
     env.company.write({"currency_id": uah.id, "country_id": env.ref("base.ua").id})
+    # The sandbox is a local test store, on http://127.0.0.1.
+    env["ir.config_parameter"].set_param("cartum_connector.allow_local_stores", "True")
     manager = env["res.users"].create(
         {
             "name": "Cartum Manager",
