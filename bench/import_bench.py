@@ -31,7 +31,7 @@ from odoo.service import db as odoo_db
 from odoo.sql_db import close_db, db_connect
 from odoo.tools import config
 
-from cartum_api import parse_orders
+from cartum_api import category_levels, parse_orders
 from cartum_api.records import parse_products
 from cartum_sandbox import CartumSandbox, generated_store
 
@@ -220,6 +220,8 @@ def set_up_store(env, shop, base_url):
     uah = env.ref("base.UAH")
     uah.active = True
     env.company.write({"currency_id": uah.id, "country_id": env.ref("base.ua").id})
+    # The sandbox is a local test store, on http://127.0.0.1.
+    env["ir.config_parameter"].set_param("cartum_connector.allow_local_stores", "True")
     manager = env["res.users"].create(
         {
             "name": "Cartum Manager",
@@ -289,8 +291,7 @@ def create_floor_records(env, shop, store, orders, catalog):
     by_path = {(): category_model.browse()}
 
     def create_tree():
-        for depth in range(1, max(len(path) for path in paths) + 1):
-            level = sorted({path[:depth] for path in paths if len(path) >= depth})
+        for level in category_levels(paths):
             created = category_model.create(
                 [{"name": path[-1], "parent_id": by_path[path[:-1]].id} for path in level]
             )

@@ -1,5 +1,6 @@
 """Customer data rules shared by the client and the Odoo addon: name split and phone key."""
 
+import functools
 import re
 
 import phonenumbers
@@ -25,6 +26,9 @@ def split_full_name(full_name, order=FIRST_LAST):
     return words[0], " ".join(words[1:])
 
 
+# An import reads each customer's phone three times (its key, its contact, the contact's stored
+# key), and parsing a number is phonenumbers' slowest call: a page's phones are parsed once.
+@functools.lru_cache(maxsize=4096)
 def phone_key(raw_phone, region=None):
     """Return the number in international digits ("380671234567"), or "" when there is none.
 

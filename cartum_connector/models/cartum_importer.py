@@ -7,10 +7,20 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import groupby
 
-from cartum_api import DIGEST_PREFIX, CartumError
+from cartum_api import (
+    DIGEST_PREFIX,
+    CartumError,
+    category_key,
+    category_key_name,
+    category_levels,
+    customer_key,
+    part_key,
+    part_label,
+    wanted_parts,
+)
 
 from ..work_context import WorkContext
-from .cartum_order_mapper import PreparedRecords, category_key, customer_key, part_key
+from .cartum_order_mapper import PreparedRecords
 from .cartum_store_job import RETRYABLE_DB_ERRORS
 
 _logger = logging.getLogger(__name__)
@@ -436,7 +446,7 @@ class CartumImporter(models.AbstractModel):
             and currency.is_zero(repair.cartum_discount_amount - discount["cartum_discount_amount"])
             and (repair.cartum_delivery_digest or False) == Mapper._delivery_digest(order)
             and (not customer or customer in (partner_phone, partner.email_normalized))
-            and parts == Mapper._wanted_parts(order)
+            and parts == wanted_parts(order.lines)
         )
 
     @api.model
@@ -578,17 +588,16 @@ class CartumImporter(models.AbstractModel):
         """The category of each path (``("Parts", "Screens")``): each level is the existing
         category of that name under the same parent, else a new one. One query reads them all,
         and one create per level makes the missing ones."""
-        paths = {path for path in paths if path}
-        if not paths:
+        levels = category_levels(paths)
+        if not levels:
             return {}
         Category = self.env["product.category"].sudo()
-        names = {name for path in paths for name in path}
+        names = {name for prefixes in levels for prefix in prefixes for name in prefix}
         by_parent_and_name = {}
         for category in Category.search([("name", "in", list(names))], order="id"):
             by_parent_and_name.setdefault((category.parent_id.id, category.name), category)
         by_path = {(): Category.browse()}
-        for depth in range(1, max(len(path) for path in paths) + 1):
-            prefixes = sorted({path[:depth] for path in paths if len(path) >= depth})
+        for prefixes in levels:
             missing = []
             for prefix in prefixes:
                 parent = by_path[prefix[:-1]]
@@ -612,13 +621,13 @@ class CartumImporter(models.AbstractModel):
                 )
                 for prefix in missing:
                     by_path[prefix] = categories[category_key(by_path[prefix[:-1]].id, prefix[-1])]
-        return {path: by_path[path] for path in paths}
+        return {path: by_path[path] for path in paths if path}
 
     @api.model
     def _find_categories(self, keys):
         """{category key: the oldest category of that name under that parent}."""
         wanted = set(keys)
-        names = [key.split("/", 1)[1] for key in keys]
+        names = [category_key_name(key) for key in keys]
         found = {}
         Category = self.env["product.category"].sudo()
         for category in Category.search([("name", "in", names)], order="id"):
@@ -774,7 +783,7 @@ class CartumImporter(models.AbstractModel):
             Markup("<li>%s</li>")
             % self.env._(
                 "%(part)s: %(before)s before, %(after)s now",
-                part=Mapper._part_label(key),
+                part=part_label(key),
                 before=Mapper._format_quantity(before.get(key, 0.0)),
                 after=Mapper._format_quantity(wanted.get(key, 0.0)),
             )

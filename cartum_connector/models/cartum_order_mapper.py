@@ -4,60 +4,18 @@ from markupsafe import Markup
 from odoo import Command, api, fields, models
 from odoo.tools import formatLang, plaintext2html
 
-from cartum_api import html_to_text, phone_key
+from cartum_api import (
+    catalog_description,
+    catalog_price,
+    catalog_title,
+    customer_key,
+    customer_name,
+    customers_by_key,
+    lines_by_key,
+    wanted_parts,
+)
 
 from .. import compat
-
-# Product descriptions from Cartum are cut to this many characters.
-DESCRIPTION_LIMIT = 4000
-# Lines without an article are identified by their title, under this prefix.
-TITLE_KEY_PREFIX = "title:"
-
-
-def line_key(line):
-    """What identifies an order line's product: its article, else its title."""
-    return line.article or f"{TITLE_KEY_PREFIX}{line.title}"
-
-
-def part_key(key, price):
-    """A part of a repair from Cartum is one line key at one unit price."""
-    return key, round(price, 4)
-
-
-def line_article(key):
-    """The article of a line key; empty for a line identified by its title."""
-    return "" if key.startswith(TITLE_KEY_PREFIX) else key
-
-
-def category_key(parent_id, name):
-    """How a product category is known among the shared keys: its parent's id and its name."""
-    return f"{parent_id or 0}/{name}"
-
-
-def customer_key(customer, region):
-    """How a contact is known to a store (Cartum has no customer id): its phone in E.164 with
-    its "+", else its e-mail in lower case; empty without either. ``region``: the country code
-    national numbers are read in."""
-    phone = phone_key(customer.phone, region)
-    if phone:
-        return f"+{phone}"
-    return (customer.email or "").lower()
-
-
-def catalog_title(store, catalog_product, line=None):
-    """A product's name from Cartum: the catalog's title in the store's import language, else
-    the order line's title, else its article."""
-    title = catalog_product.titles.get(store.import_language) if catalog_product else None
-    if title or line is None:
-        return title
-    return line.title or line.article
-
-
-def catalog_price(catalog_product, line=None):
-    """A product's sale price from Cartum: the catalog's, else the order line's unit price."""
-    if catalog_product and (catalog_product.price or line is None):
-        return catalog_product.price
-    return line.price
 
 
 @dataclass
@@ -138,25 +96,28 @@ class CartumOrderMapper(models.AbstractModel):
         ``_find_products`` found; ``catalog``: Cartum's catalog data by article, of the
         articles it did not find."""
         values = SharedValues(region=store.company_id.country_id.code)
-        for order in orders:
-            key = customer_key(order.customer, values.region)
-            if key and key not in values.partners:
-                values.partners[key] = self._partner_values(store, order.customer)
-        lines_by_key = self._lines_by_key(orders)
-        values.articles = {key: line.article for key, line in lines_by_key.items() if line.article}
+        values.partners = {
+            key: self._partner_values(store, customer)
+            for key, customer in customers_by_key(orders, values.region).items()
+        }
+        lines = lines_by_key(orders)
+        values.articles = {key: line.article for key, line in lines.items() if line.article}
         values.products_found = dict(existing_products)
-        missing = [key for key in lines_by_key if key not in values.products_found]
+        missing = [key for key in lines if key not in values.products_found]
         if missing and store.product_match_key == "name":
             # The order line's title is in the buyer's language; the catalog's in the store's.
             self._match_by_name(
                 store,
-                {key: catalog_title(store, catalog.get(key), lines_by_key[key]) for key in missing},
+                {
+                    key: catalog_title(catalog.get(key), store.import_language, lines[key])
+                    for key in missing
+                },
                 values.products_found,
             )
             missing = [key for key in missing if key not in values.products_found]
         units = self.env.ref("uom.product_uom_unit")
         for key in missing:
-            line = lines_by_key[key]
+            line = lines[key]
             catalog_product = catalog.get(key)
             product = self._product_values(store, line, catalog_product, units)
             # Two new lines that identify the same product (same reference or same name) get
@@ -200,9 +161,8 @@ class CartumOrderMapper(models.AbstractModel):
 
     @api.model
     def _partner_values(self, store, customer):
-        name = " ".join(part for part in (customer.first_name, customer.last_name) if part)
         return {
-            "name": name or customer.phone or customer.email or self.env._("Cartum customer"),
+            "name": customer_name(customer) or self.env._("Cartum customer"),
             "phone": customer.phone or False,
             "email": customer.email or False,
             "country_id": store.company_id.country_id.id or False,
@@ -217,38 +177,26 @@ class CartumOrderMapper(models.AbstractModel):
         return self.env["product.product"].sudo().with_context(lang=language or "en_US")
 
     @api.model
-    def _lines_by_key(self, orders):
-        lines = {}
-        for order in orders:
-            for line in order.lines:
-                lines.setdefault(line_key(line), line)
-        return lines
-
-    @api.model
     def _find_products(self, store, orders):
         """The products already in Odoo of the lines of ``orders``, by line key (by the store's
         key for lines with an article, by name for lines without one), and the articles of the
         lines without one: the importer reads their catalog data from Cartum before mapping."""
-        lines_by_key = self._lines_by_key(orders)
+        lines = lines_by_key(orders)
         by_key = {}
-        articles = [line.article for line in lines_by_key.values() if line.article]
+        articles = [line.article for line in lines.values() if line.article]
         if articles and store.product_match_key == "default_code":
             found = self._find_products_by(store, "default_code", articles)
-            for key, line in lines_by_key.items():
+            for key, line in lines.items():
                 if line.article in found:
                     by_key[key] = found[line.article]
         names_by_key = {
             key: line.title
-            for key, line in lines_by_key.items()
+            for key, line in lines.items()
             if not line.article or store.product_match_key == "name"
         }
         self._match_by_name(store, names_by_key, by_key)
         missing = sorted(
-            {
-                line.article
-                for key, line in lines_by_key.items()
-                if line.article and key not in by_key
-            }
+            {line.article for key, line in lines.items() if line.article and key not in by_key}
         )
         return by_key, missing
 
@@ -278,13 +226,11 @@ class CartumOrderMapper(models.AbstractModel):
         """A new product's values; its category is set when written, from Cartum's category
         path (``SharedValues.category_paths``). Without a category in Cartum, the product gets
         Odoo's default one, if any."""
-        description = ""
-        if catalog_product:
-            description = catalog_product.descriptions.get(store.import_language, "")
+        language = store.import_language
         return {
-            "name": catalog_title(store, catalog_product, line),
+            "name": catalog_title(catalog_product, language, line),
             "default_code": line.article or False,
-            "description_sale": html_to_text(description, DESCRIPTION_LIMIT) or False,
+            "description_sale": catalog_description(catalog_product, language) or False,
             "uom_id": units.id,
             "type": "consu",
             # A line without an article is a service ("Diagnostics"): never counted in stock.
@@ -307,7 +253,7 @@ class CartumOrderMapper(models.AbstractModel):
         partner = prepared.partner(order.customer)
         parts = {
             key: self._part_values(store, prepared, key, quantity)
-            for key, quantity in self._wanted_parts(order).items()
+            for key, quantity in wanted_parts(order.lines).items()
         }
         delivery_digest = self._delivery_digest(order)
         write = {
@@ -351,16 +297,6 @@ class CartumOrderMapper(models.AbstractModel):
         }
 
     @api.model
-    def _wanted_parts(self, order):
-        """Cartum's lines as parts: {(line key, unit price): quantity}. Lines with the same
-        article and unit price are one part; another price is another part."""
-        parts = {}
-        for line in order.lines:
-            key = part_key(line_key(line), line.price)
-            parts[key] = parts.get(key, 0.0) + line.quantity
-        return parts
-
-    @api.model
     def _part_values(self, store, prepared, key, quantity):
         line_key_, price = key
         product = prepared.products_by_key[line_key_]
@@ -373,11 +309,6 @@ class CartumOrderMapper(models.AbstractModel):
             "cartum_line_key": line_key_,
             "company_id": store.company_id.id,
         }
-
-    @api.model
-    def _part_label(self, key):
-        line_key_, price = key
-        return f"{line_key_.removeprefix(TITLE_KEY_PREFIX)} @ {price:.2f}"
 
     @api.model
     def _format_quantity(self, quantity):

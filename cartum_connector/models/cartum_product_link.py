@@ -1,9 +1,8 @@
 from odoo import api, fields, models
 
-from cartum_api import CartumError
+from cartum_api import CartumError, catalog_price, catalog_title
 
 from ..work_context import WorkContext
-from .cartum_order_mapper import catalog_price, catalog_title
 
 
 class CartumProductLink(models.Model):
@@ -123,7 +122,7 @@ class CartumProductLink(models.Model):
         gone.write({"gone_from_catalog": True, "last_read_at": now})
         for link in links - gone:
             product = catalog[link.external_id]
-            title = catalog_title(store, product) or link.cartum_title
+            title = catalog_title(product, store.import_language) or link.cartum_title
             link.write(
                 {
                     "cartum_title": title,

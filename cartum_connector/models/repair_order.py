@@ -6,8 +6,9 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_datetime, format_time
 
+from cartum_api import part_key
+
 from .. import compat
-from .cartum_order_mapper import part_key
 
 REFRESH_INTERVAL = timedelta(minutes=10)
 PARTS_GROUP = "cartum_connector.group_cartum_parts"

@@ -3,7 +3,8 @@ from contextvars import ContextVar
 
 from odoo import api, fields, models
 
-from .cartum_order_mapper import line_article
+from cartum_api import line_article
+
 from .repair_order import REPAIRS_BEING_DONE, REPAIRS_IN_FLOW
 
 # Fields of a part that a user edits, the repair it is on and the keys the import finds it by;

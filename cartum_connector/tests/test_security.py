@@ -7,9 +7,9 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
+from cartum_api import DESCRIPTION_LIMIT
 from cartum_sandbox import CartumSandbox, SandboxStore
 
-from ..models.cartum_order_mapper import DESCRIPTION_LIMIT
 from ..models.cartum_store import ALLOW_LOCAL_STORES_PARAM
 from ..models.repair_order import CARTUM_LINK_FIELDS
 from ..work_context import WorkContext
