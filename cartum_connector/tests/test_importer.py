@@ -2,7 +2,7 @@ from datetime import datetime, timedelta
 
 from odoo import SUPERUSER_ID, api, fields
 from odoo.sql_db import db_connect
-from odoo.tests import tagged
+from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
 from cartum_sandbox import CartumSandbox, demo_store
@@ -432,8 +432,10 @@ class TestRefreshAndParts(CartumCase):
 
 
 @tagged("post_install", "-at_install")
-class TestConcurrentRefresh(CartumCase):
-    """Two users refresh the same order at the same moment, in two real transactions."""
+class TestConcurrentRefresh(TransactionCase):
+    """Two users refresh the same order at the same moment, in two real transactions. Not a
+    CartumCase: its set-up, uncommitted in the test's transaction, would hold the rows the
+    committed set-up below writes, and the test would wait on itself."""
 
     def test_two_refreshes_at_once_count_once(self):
         shop = demo_store()
