@@ -1,4 +1,3 @@
-import atexit
 import json
 import select
 import subprocess
@@ -23,9 +22,6 @@ CUSTOMERS = 12
 ARTICLES = 8
 ORDERS = 40
 CRON_WORKER = Path(__file__).with_name("cron_worker.py")
-# Loading Odoo costs a worker seconds: the workers are started once for the whole test run and
-# shared by the classes that run jobs at once (database name -> its workers).
-STARTED_WORKERS = {}
 
 
 class CronWorker:
@@ -56,19 +52,6 @@ class CronWorker:
             stderr=self.log,
             text=True,
         )
-
-    @classmethod
-    def two_for(cls, database):
-        """Two workers of ``database``, ready: those already started, and new ones in place of
-        any that ended (a job that raised ends its worker)."""
-        workers = STARTED_WORKERS.setdefault(database, [])
-        workers[:] = [worker for worker in workers if worker.process.poll() is None]
-        new = [cls(database) for _number in range(2 - len(workers))]
-        for worker in new:
-            atexit.register(worker.stop)
-            worker.wait_ready()
-        workers.extend(new)
-        return list(workers)
 
     def wait_ready(self):
         if self._answer() != "ready":
@@ -125,7 +108,12 @@ class TestStoresImportAtOnce(TransactionCase):
                     }
                 )
             cls.company_id = company.id
-        cls.workers = CronWorker.two_for(cls.env.cr.dbname)
+        # Two cron workers, loaded once for the class's tests.
+        cls.workers = [CronWorker(cls.env.cr.dbname) for _number in range(2)]
+        for worker in cls.workers:
+            cls.addClassCleanup(worker.stop)
+        for worker in cls.workers:
+            worker.wait_ready()
 
     def shop(self, tag, phone_format, articles, titles):
         """A shop whose ORDERS orders go to the same CUSTOMERS people (of ``tag``) and ARTICLES

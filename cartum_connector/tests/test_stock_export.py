@@ -187,7 +187,11 @@ class TestStockExportAtOnce(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.workers = CronWorker.two_for(cls.env.cr.dbname)
+        cls.workers = [CronWorker(cls.env.cr.dbname) for _number in range(2)]
+        for worker in cls.workers:
+            cls.addClassCleanup(worker.stop)
+        for worker in cls.workers:
+            worker.wait_ready()
         cls.registry_of_workers = Registry(cls.env.cr.dbname)
 
     def setUp(self):

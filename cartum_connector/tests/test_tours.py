@@ -11,11 +11,12 @@ from .common import CartumSetup, orders_of
 
 # A retry far away: the status push list shows it until "Send Now" makes it due now.
 FAR_RETRY = datetime(2099, 1, 1, 12, 0)
-# The asset bundles a tour's browser loads: (bundle, its CSS, its JavaScript).
+# The asset bundles a tour's browser loads (the emojis on 19.0): (bundle, its CSS, its JavaScript).
 TOUR_BUNDLES = [
     ("web.assets_web", True, True),
     ("web.assets_web_print", True, False),
     ("web.assets_tests", False, True),
+    ("web.assets_emoji", False, True),
     ("bus.websocket_worker_assets", False, True),
 ]
 
