@@ -724,8 +724,9 @@ class CartumImporter(models.AbstractModel):
         if repair.state == "done":
             self._note_unapplied(repair, values)
         elif repair.state != "cancel":  # a cancelled repair's parts are left as they are
-            if values.partner_id and values.partner_id != repair.partner_id.id:
-                vals["partner_id"] = values.partner_id
+            partner_id = values.create["partner_id"]  # False without a phone or e-mail
+            if partner_id and partner_id != repair.partner_id.id:
+                vals["partner_id"] = partner_id
             self._sync_parts(repair, values.parts)
             if values.skipped_lines_note:
                 repair.message_post(body=values.skipped_lines_note, subtype_xmlid="mail.mt_note")

@@ -65,8 +65,6 @@ class OrderValues:
     create: dict
     # What an existing repair order takes from it, whatever its state.
     write: dict
-    # Its customer's contact (an id), False without a phone or e-mail.
-    partner_id: int
     # Its lines as parts, {(line key, unit price): the part's values}.
     parts: dict
     delivery_digest: str
@@ -281,7 +279,6 @@ class CartumOrderMapper(models.AbstractModel):
         return OrderValues(
             create=create,
             write=write,
-            partner_id=partner.id if partner else False,
             parts=parts,
             delivery_digest=delivery_digest,
             delivery_note=self._delivery_message(order) if delivery_digest else Markup(),
