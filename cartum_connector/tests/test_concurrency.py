@@ -159,7 +159,16 @@ class TestStoresImportAtOnce(TransactionCase):
                     for number, sandbox in enumerate(sandboxes)
                 ]
             )
-            return stores.ids
+        self.addCleanup(self.retire_stores, stores.ids)
+        return stores.ids
+
+    def retire_stores(self, store_ids):
+        """Committed stores stay: their sandbox's port, free again, may serve a later test's
+        store, which one shop, one store would refuse."""
+        with self.registry_of_workers.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            for store in env["cartum.store"].browse(store_ids).exists():
+                store.url = f"{store.url}/retired-{store.id}"
 
     def import_at_once(self, store_ids):
         """Each store's scheduled import in its own worker process, started together."""
