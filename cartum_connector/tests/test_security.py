@@ -156,7 +156,7 @@ class TestCartumLinkCannotBeForged(CartumCase):
                 Command.clear(),
             ):
                 with (
-                    self.subTest(model=link._name, command=command[0]),
+                    self.subTest(model=link._name, command=command[0].name),
                     self.assertRaises(AccessError),
                     self.env.cr.savepoint(),
                 ):
