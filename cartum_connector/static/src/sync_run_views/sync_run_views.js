@@ -8,8 +8,9 @@ import { listView } from "@web/views/list/list_view";
 import { ListController } from "@web/views/list/list_controller";
 
 // A running import commits every page: while a run shown is running, its view reloads at this
-// pace (milliseconds), so that its counts, pages and time move without a manual reload.
-export const RUN_REFRESH_INTERVAL = 2000;
+// pace (milliseconds), so that its counts, pages and time move without a manual reload. The
+// tours, which stand for the job's commits themselves, shorten it.
+export const runRefresh = { interval: 2000 };
 
 function useRefreshWhileRunning(isRunning, reload) {
     let timer;
@@ -25,7 +26,7 @@ function useRefreshWhileRunning(isRunning, reload) {
             } finally {
                 loading = false;
             }
-        }, RUN_REFRESH_INTERVAL);
+        }, runRefresh.interval);
     });
     onWillUnmount(() => clearInterval(timer));
 }

@@ -3,6 +3,7 @@
 import { rpc } from "@web/core/network/rpc";
 import { registry } from "@web/core/registry";
 import { session } from "@web/session";
+import { runRefresh } from "@cartum_connector/sync_run_views/sync_run_views";
 
 /*
  * Every button, menu and action of the Cartum connector, pressed in a browser.
@@ -19,6 +20,10 @@ import { session } from "@web/session";
 const STORE_CARD = ".o_cartum_store_kanban .o_kanban_record:contains(Demo shop)";
 const SECOND_CARD = ".o_cartum_store_kanban .o_kanban_record:contains(Second shop)";
 const CARTUM_NOTIFICATION = ".o_notification.o_cartum_notification";
+// The tours commit a running import's pages themselves, at once: its views need not wait
+// two seconds to show them.
+runRefresh.interval = 200;
+
 // A list's selection in the control panel, with its buttons (Retry, Send Now) in a container
 // around it: 18.0's classes, then 19.0's.
 const SELECTION_BOX = [".o_list_selection_box", ".o_selection_box"];
