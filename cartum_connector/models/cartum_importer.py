@@ -672,28 +672,33 @@ class CartumImporter(models.AbstractModel):
 
     @api.model
     def _apply_new_statuses(self, work, prepared, pairs):
-        """Move new repair orders to their mapped states: all those of a state at once, and
-        one by one only when that is refused, so that each refusal is recorded with its
-        order."""
-        by_target = {}
+        """Move new repair orders to their mapped states: all of them at once, those of a
+        state together, and one by one only when that is refused, so that each refusal is
+        recorded with its order."""
+        target_of = {}
         for order, repair in pairs:
             mapping = prepared.mappings_by_status.get(order.status_id)
             if mapping and mapping.inbound_state and mapping.inbound_state != repair.state:
-                by_target.setdefault(mapping.inbound_state, []).append((order, repair))
+                target_of[repair.id] = mapping.inbound_state
 
-        def move(pairs, target):
-            repairs = self.env["repair.order"].sudo().browse([repair.id for _o, repair in pairs])
-            # A new order starts in its state: no tracking of the way there.
-            repairs.with_context(cartum_inbound=True, mail_notrack=True)._cartum_move_to_state(
-                target
-            )
+        def move(pairs):
+            Repair = self.env["repair.order"].sudo()
+            by_target = {}
+            for _order, repair in pairs:
+                by_target.setdefault(target_of[repair.id], []).append(repair.id)
+            for target, repair_ids in by_target.items():
+                # A new order starts in its state: no tracking of the way there.
+                Repair.browse(repair_ids).with_context(
+                    cartum_inbound=True, mail_notrack=True
+                )._cartum_move_to_state(target)
             return [True] * len(pairs)
 
-        for target, group in by_target.items():
+        moving = [(order, repair) for order, repair in pairs if repair.id in target_of]
+        if moving:
             self._at_once_else_each(
                 work,
-                group,
-                lambda pairs, target=target: move(pairs, target),
+                moving,
+                move,
                 lambda order, repair: self._apply_status(
                     work, prepared, repair, order, cartum_changed=True
                 ),
