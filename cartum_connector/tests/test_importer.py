@@ -71,6 +71,33 @@ class TestImport(CartumCase):
         }
         self.assertEqual(sale_prices, {line["article"]: line["price"] for line in raw["products"]})
 
+    def test_a_new_order_whose_state_odoo_refuses_is_imported_and_the_refusal_recorded(self):
+        """Orders imported by number, new to Odoo: one delivered (Repaired) whose part Odoo
+        tracks by lot, which it refuses to write off without one, and one in Processing. Both
+        come in; the refused move is recorded on its repair and in the run, not forced."""
+        self.run_import()
+        self.env["product.product"].create(
+            {
+                "name": "Tracked battery",
+                "default_code": "TRK-1",
+                "is_storable": True,
+                "tracking": "lot",
+            }
+        )
+        self.shop.add_product("TRK-1", {"ua": "Батарея", "en": "Battery"}, 500.0)
+        delivered = self.shop.add_order(lines=[("TRK-1", 1)], status=3)["order_id"]
+        processing = self.shop.add_order(lines=[("DSP-IP13", 1)], status=2)["order_id"]
+        run = self.run_import(trigger="import", order_ids=[str(delivered), str(processing)])
+        self.assertEqual(run.imported_count, 2)
+        self.assertEqual(run.failed_count, 0)
+        self.assertEqual(self.repair_of(processing).state, "confirmed")
+        refused = self.repair_of(delivered)
+        self.assertNotEqual(refused.state, "done")
+        failure = run.failure_ids.filtered(lambda f: f.kind == "status")
+        self.assertEqual(failure.repair_id, refused)
+        self.assertIn("refused", failure.reason)
+        self.assertIn("refused", refused.message_ids[0].body)
+
     def test_finished_orders_left_out_by_the_first_import_stay_out(self):
         newest = self.shop.orders[1007]["stat_created"]
         newest = datetime.strptime(newest, "%Y-%m-%d %H:%M:%S")
