@@ -36,6 +36,7 @@ private, link-local or reserved address gets nothing. ``allow_local_addresses`` 
 test stores (plain http:// and local addresses).
 """
 
+import collections
 import copy
 import importlib.metadata
 import json
@@ -144,24 +145,33 @@ class Answer:
 
 
 class RateLimiter:
-    """Spaces calls so that one store never gets more than ``per_second`` of them."""
+    """One store never gets more than ``per_second`` calls in any second (below one a second:
+    never two calls within 1 / ``per_second`` seconds). A call goes at once while the last
+    second holds fewer, and otherwise waits until the oldest of them is a second old: the
+    ceiling holds, and two calls in a row (a page of orders, then the catalog of its
+    products) do not wait for each other."""
 
     def __init__(self, per_second, clock=time.monotonic, sleep=time.sleep):
-        self.interval = 1.0 / per_second if per_second else 0.0
+        # A window of one second holding floor(per_second) calls never exceeds the ceiling.
+        self.window = 1.0 / per_second if per_second and per_second < 1 else 1.0
+        self.capacity = max(1, int(per_second)) if per_second else 0
         self.clock = clock
         self.sleep = sleep
-        self._next_slot = 0.0
+        # When the last ``capacity`` calls go (or went): the oldest is the one to wait for.
+        self._starts = collections.deque(maxlen=self.capacity or None)
         self._lock = threading.Lock()
 
     def wait(self):
-        if not self.interval:
+        if not self.capacity:
             return
         with self._lock:
             now = self.clock()
-            delay = self._next_slot - now
-            self._next_slot = max(now, self._next_slot) + self.interval
-        if delay > 0:
-            self.sleep(delay)
+            start = now
+            if len(self._starts) == self.capacity:
+                start = max(now, self._starts[0] + self.window)
+            self._starts.append(start)
+        if start > now:
+            self.sleep(start - now)
 
 
 class _TokenState:

@@ -1,6 +1,7 @@
 """The Cartum client against the sandbox, over real sockets."""
 
 import logging
+import random
 import threading
 import time
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from cartum_api import (
     CartumUndefinedFunction,
     InvalidOrder,
 )
+from cartum_api.client import RateLimiter
 from cartum_sandbox import CartumSandbox, SandboxStore
 
 
@@ -594,13 +596,55 @@ def test_latency_and_read_timeout(store, make_client):
         client.list_currencies()
 
 
-def test_rate_ceiling_spaces_requests(store, make_client):
+def test_rate_ceiling_holds_the_calls_of_any_second(store, make_client):
     sleeps = []
     clock = [0.0]
     client = make_client(requests_per_second=2, clock=lambda: clock[0], sleep=sleeps.append)
     client.list_currencies()
     client.list_currencies()
-    assert sleeps == [0.5, 1.0]  # auth at 0, calls at 0.5 and 1.0 while the clock stands still
+    # Auth and the first call at 0 go at once; the second call waits until the auth is a
+    # second old (the clock stands still here, so it waits from 0).
+    assert sleeps == [1.0]
+    assert len(store.requests) == 3
+
+
+class StandingClock:
+    """A clock that moves only when told, or when a caller sleeps."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def test_rate_limiter_never_exceeds_its_ceiling():
+    """Over random bursts of calls, no window of one second (of 1 / rate below one a second)
+    ever holds more calls than the ceiling, and a call waits only when that window is full."""
+    rng = random.Random(7)
+    for per_second in (0.5, 1, 2.5, 5, 50):
+        clock = StandingClock()
+        limiter = RateLimiter(per_second, clock=clock, sleep=clock.sleep)
+        window = 1.0 / per_second if per_second < 1 else 1.0
+        ceiling = max(1, int(per_second))
+        starts = []
+
+        def within(moment, starts=starts, window=window):
+            """The calls of the window that ends at ``moment`` (two calls exactly a window
+            apart are in two windows; the clock's float sums are given a nanosecond)."""
+            return [start for start in starts if start > moment - window + 1e-9]
+
+        for _call in range(300):
+            clock.now += rng.choice((0.0, 0.0, 0.01, 0.1, 0.3, 1.5))
+            came = clock.now
+            limiter.wait()
+            starts.append(clock.now)
+            assert len(within(clock.now)) <= ceiling
+            if clock.now > came:  # it waited: the window was full when it came
+                assert len(within(came)) - 1 == ceiling
 
 
 def test_json_that_is_not_an_envelope(store, make_client):
