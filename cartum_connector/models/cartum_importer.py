@@ -358,7 +358,7 @@ class CartumImporter(models.AbstractModel):
             else:
                 to_write.append((order, repair))
         self._mark_read(unchanged, adopted)
-        self._touch_links(store, unchanged_orders)
+        self._touch_links(work, unchanged_orders)
         run._count_orders(unchanged=[order.order_id for order in unchanged_orders])
         # The page's contacts, products and categories at once, else for each order alone.
         prepared_pairs = (
@@ -397,15 +397,17 @@ class CartumImporter(models.AbstractModel):
             run._resolve_failures(self._orders_in_step(work.store, succeeded), "status")
 
     @api.model
-    def _touch_links(self, store, orders):
-        """Orders read again and unchanged: their contacts' and products' links were read too."""
+    def _touch_links(self, work, orders):
+        """Orders read again and unchanged: their contacts' and products' links were read too
+        (those read earlier in the run are left as they are)."""
         if not orders:
             return
+        store, read_since = work.store, work.run.started_at
         region = store.company_id.country_id.code
         customer_keys = {customer_key(order.customer, region) for order in orders}
         articles = {line.article for order in orders for line in order.lines if line.article}
-        self.env["cartum.partner.link"]._touch(store, customer_keys - {""})
-        self.env["cartum.product.link"]._touch(store, articles)
+        self.env["cartum.partner.link"]._touch(store, customer_keys - {""}, read_since)
+        self.env["cartum.product.link"]._touch(store, articles, read_since)
 
     @api.model
     def _mark_read(self, repairs, digests):
@@ -520,17 +522,17 @@ class CartumImporter(models.AbstractModel):
             Adapter._refresh_statuses(work)  # the store added a status
         existing, missing_articles = Mapper._find_products(store, orders)
         catalog = Adapter._read_catalog(work, missing_articles) if missing_articles else {}
-        return self._write_shared_values(
-            store, Mapper._map_shared(store, orders, existing, catalog)
-        )
+        return self._write_shared_values(work, Mapper._map_shared(store, orders, existing, catalog))
 
     # -- where orders are written ----------------------------------------------------------
 
     @api.model
-    def _write_shared_values(self, store, values):
+    def _write_shared_values(self, work, values):
         """Find or create the contacts, categories and products the mapper mapped
         (``SharedValues``), each key once whatever other imports run, and link them to the
-        store; returns the page's ``PreparedRecords``."""
+        store; returns the page's ``PreparedRecords``. Links read earlier in the run are left
+        as they are."""
+        store, read_since = work.store, work.run.started_at
         Mapper = self.env["cartum.order.mapper"]
         SharedKey = self.env["cartum.shared.key"].sudo()
         prepared = PreparedRecords(
@@ -548,7 +550,7 @@ class CartumImporter(models.AbstractModel):
             partners.update(SharedKey._find_or_create("partner", Partner, missing, find_partners))
             prepared.partners_by_key = partners
             self.env["cartum.partner.link"]._upsert(
-                store, [(key, partner.id) for key, partner in partners.items()]
+                store, [(key, partner.id) for key, partner in partners.items()], read_since
             )
         products = prepared.products_by_key
         products.update(values.products_found)
@@ -578,7 +580,9 @@ class CartumImporter(models.AbstractModel):
         if values.articles:
             ProductLink = self.env["cartum.product.link"]
             ProductLink._upsert(
-                store, [(article, products[key].id) for key, article in values.articles.items()]
+                store,
+                [(article, products[key].id) for key, article in values.articles.items()],
+                read_since,
             )
             ProductLink._note_categories(store, values.catalog)
         return prepared

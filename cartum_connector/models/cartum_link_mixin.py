@@ -41,9 +41,10 @@ class CartumLinkMixin(models.AbstractModel):
         raise NotImplementedError
 
     @api.model
-    def _upsert(self, store, pairs):
+    def _upsert(self, store, pairs, read_since=None):
         """Link ``(external id, record id)`` pairs to the store, or move Last Update of the
-        existing links: one query for a whole page."""
+        existing links, but for those read since ``read_since`` (earlier in the same run): one
+        query for a whole page, which rewrites no row for nothing."""
         pairs = dict(pairs)
         if not pairs:
             return
@@ -63,19 +64,26 @@ class CartumLinkMixin(models.AbstractModel):
                                        write_uid, write_date)
             VALUES {placeholders}
             ON CONFLICT (store_id, external_id) DO UPDATE SET last_read_at = EXCLUDED.last_read_at
+            WHERE {self._table}.last_read_at IS NULL OR {self._table}.last_read_at < %s
             """,
-            params,
+            [*params, read_since or now],
         )
         self.invalidate_model()
 
     @api.model
-    def _touch(self, store, external_ids):
-        """Move Last Update of the store's links with these external IDs: one query."""
+    def _touch(self, store, external_ids, read_since=None):
+        """Move Last Update of the store's links with these external IDs, but for those read
+        since ``read_since``: one query."""
         if not external_ids:
             return
         self.flush_model()
+        now = fields.Datetime.now()
         self.env.cr.execute(
-            f"UPDATE {self._table} SET last_read_at = %s WHERE store_id = %s AND external_id IN %s",
-            (fields.Datetime.now(), store.id, tuple(external_ids)),
+            f"""
+            UPDATE {self._table} SET last_read_at = %s
+            WHERE store_id = %s AND external_id IN %s
+              AND (last_read_at IS NULL OR last_read_at < %s)
+            """,
+            (now, store.id, tuple(external_ids), read_since or now),
         )
         self.invalidate_model(["last_read_at"])
