@@ -510,10 +510,10 @@ def median_cost(costs):
 
 
 def print_report(args, rows, rounds, floor_steps, query_sources):
-    first, floor = rows[:2]
-    print()
     from odoo.addons.cartum_connector.models.cartum_importer import ORDERS_PER_PAGE
 
+    first, floor = rows[:2]
+    print()
     print(
         f"Generated store: {args.orders} orders of {args.lines} lines, {args.products} products, "
         f"{args.customers} customers (seed {args.seed}); the import writes {ORDERS_PER_PAGE} "

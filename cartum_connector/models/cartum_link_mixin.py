@@ -64,11 +64,16 @@ class CartumLinkMixin(models.AbstractModel):
                                        write_uid, write_date)
             VALUES {placeholders}
             ON CONFLICT (store_id, external_id) DO UPDATE SET last_read_at = EXCLUDED.last_read_at
-            WHERE {self._table}.last_read_at IS NULL OR {self._table}.last_read_at < %s
+            WHERE {self._not_read_since()}
             """,
             [*params, read_since or now],
         )
         self.invalidate_model()
+
+    @api.model
+    def _not_read_since(self):
+        """SQL: the link was not read since the moment given as its one parameter."""
+        return f"({self._table}.last_read_at IS NULL OR {self._table}.last_read_at < %s)"
 
     @api.model
     def _touch(self, store, external_ids, read_since=None):
@@ -81,8 +86,7 @@ class CartumLinkMixin(models.AbstractModel):
         self.env.cr.execute(
             f"""
             UPDATE {self._table} SET last_read_at = %s
-            WHERE store_id = %s AND external_id IN %s
-              AND (last_read_at IS NULL OR last_read_at < %s)
+            WHERE store_id = %s AND external_id IN %s AND {self._not_read_since()}
             """,
             (now, store.id, tuple(external_ids), read_since or now),
         )

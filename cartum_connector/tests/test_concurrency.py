@@ -24,6 +24,11 @@ ORDERS = 40
 CRON_WORKER = Path(__file__).with_name("cron_worker.py")
 
 
+def retired_address(store):
+    """An address no later test's sandbox serves, for a committed store whose test ended."""
+    return f"{store.url}/retired-{store.id}"
+
+
 class CronWorker:
     """A cron worker of another Odoo server: a process of its own (``cron_worker.py``) with its
     own registry, which runs the store jobs it is given, one after the other."""
@@ -52,6 +57,17 @@ class CronWorker:
             stderr=self.log,
             text=True,
         )
+
+    @classmethod
+    def two_for_class(cls, test_class):
+        """Two workers of ``test_class``'s database, ready, loaded once for its tests and
+        stopped after them."""
+        workers = [cls(test_class.env.cr.dbname) for _number in range(2)]
+        for worker in workers:
+            test_class.addClassCleanup(worker.stop)
+        for worker in workers:
+            worker.wait_ready()
+        return workers
 
     def wait_ready(self):
         if self._answer() != "ready":
@@ -108,12 +124,7 @@ class TestStoresImportAtOnce(TransactionCase):
                     }
                 )
             cls.company_id = company.id
-        # Two cron workers, loaded once for the class's tests.
-        cls.workers = [CronWorker(cls.env.cr.dbname) for _number in range(2)]
-        for worker in cls.workers:
-            cls.addClassCleanup(worker.stop)
-        for worker in cls.workers:
-            worker.wait_ready()
+        cls.workers = CronWorker.two_for_class(cls)
 
     def shop(self, tag, phone_format, articles, titles):
         """A shop whose ORDERS orders go to the same CUSTOMERS people (of ``tag``) and ARTICLES
@@ -168,7 +179,7 @@ class TestStoresImportAtOnce(TransactionCase):
         with self.registry_of_workers.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             for store in env["cartum.store"].browse(store_ids).exists():
-                store.url = f"{store.url}/retired-{store.id}"
+                store.url = retired_address(store)
 
     def import_at_once(self, store_ids):
         """Each store's scheduled import in its own worker process, started together."""

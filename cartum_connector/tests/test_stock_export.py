@@ -10,7 +10,7 @@ from cartum_sandbox import CartumSandbox, SandboxStore
 
 from ..models.cartum_store import ALLOW_LOCAL_STORES_PARAM
 from .common import CartumCase
-from .test_concurrency import CronWorker
+from .test_concurrency import CronWorker, retired_address
 
 WAREHOUSE = "Основний склад"
 
@@ -187,11 +187,7 @@ class TestStockExportAtOnce(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.workers = [CronWorker(cls.env.cr.dbname) for _number in range(2)]
-        for worker in cls.workers:
-            cls.addClassCleanup(worker.stop)
-        for worker in cls.workers:
-            worker.wait_ready()
+        cls.workers = CronWorker.two_for_class(cls)
         cls.registry_of_workers = Registry(cls.env.cr.dbname)
 
     def setUp(self):
@@ -239,7 +235,7 @@ class TestStockExportAtOnce(TransactionCase):
         with self.registry_of_workers.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             store = env["cartum.store"].browse(self.store_id)
-            store.write({"stock_export": False, "url": f"{store.url}/retired-{store.id}"})
+            store.write({"stock_export": False, "url": retired_address(store)})
 
     def received(self, article):
         return [
