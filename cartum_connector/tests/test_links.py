@@ -1,3 +1,4 @@
+from odoo import fields
 from odoo.tests import tagged
 
 from cartum_sandbox import CartumSandbox
@@ -55,6 +56,26 @@ class TestLinksAndCatalogRefresh(CartumCase):
             [("cartum_link_ids.external_id", "ilike", "DSP-IP12")]
         )
         self.assertEqual(found, product)
+
+    def test_a_run_moves_a_links_last_update_once(self):
+        """Links read since the run began are left as they are, by the page upsert and by the
+        touch of unchanged orders; older ones move."""
+        self.run_import()
+        Link = self.env["cartum.product.link"].sudo()
+        read_earlier, read_before = Link.search(
+            [("store_id", "=", self.store.id), ("external_id", "in", ["DSP-IP12", "DSP-IP13"])],
+            order="external_id",
+        )
+        run_start = fields.Datetime.from_string("2030-01-01 12:00:00")
+        for touch in (
+            lambda pairs: Link._upsert(self.store, pairs, read_since=run_start),
+            lambda pairs: Link._touch(self.store, [article for article, _id in pairs], run_start),
+        ):
+            read_earlier.last_read_at = "2030-01-01 12:00:05"  # in this run
+            read_before.last_read_at = "2030-01-01 11:59:55"  # before it
+            touch([(link.external_id, link.product_id.id) for link in read_earlier | read_before])
+            self.assertEqual(str(read_earlier.last_read_at), "2030-01-01 12:00:05")
+            self.assertNotEqual(str(read_before.last_read_at), "2030-01-01 11:59:55")
 
     def test_catalog_refresh_records_cartum_data_and_optionally_updates_products(self):
         self.run_import()
